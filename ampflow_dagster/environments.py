@@ -1,0 +1,139 @@
+"""The one place that knows which environments exist and how each may be treated.
+
+Environments are declared in ampflow.toml; with none declared, ampflow uses
+`development` and `production`. Adding a table there adds a Dagster partition.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.project import Project
+
+TARGETS = ("local",)
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
+
+DEFAULT_ENVIRONMENTS: dict[str, dict[str, Any]] = {
+    "development": {"prefix": "[DEV]", "target": "local", "automated_deploys": True, "protected": False},
+    "production": {"prefix": "[PROD]", "target": "local", "automated_deploys": False, "protected": True},
+}
+ENVIRONMENT_KEYS = {"prefix", "target", "automated_deploys", "protected"}
+MODEL_KEYS = {"label_field"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    prefix: str
+    target: str
+    automated_deploys: bool
+    protected: bool
+
+    def label(self, value: str) -> str:
+        """`value` as this environment's seed data shows it: `[DEV] value`."""
+        return value if value.startswith(self.prefix) else f"{self.prefix} {value}"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    label_field: str | None = None
+
+
+@dataclass(frozen=True)
+class AmpflowConfig:
+    environments: dict[str, Environment]
+    models: dict[str, ModelSettings] = field(default_factory=dict)
+    source: Path | None = None
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(self.environments)
+            raise ConfigurationError(
+                f"Unknown environment '{name}'. ampflow knows: {known}.",
+                f"Use one of {known}, or declare [environments.{name}] in ampflow.toml.",
+            ) from None
+
+    def model(self, name: str) -> ModelSettings:
+        return self.models.get(name, ModelSettings())
+
+
+def load_config(project: Project) -> AmpflowConfig:
+    path = project.config_file
+    raw: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigurationError(f"{path} is not valid TOML: {error}.", "Fix the syntax of ampflow.toml.") from None
+    unknown = set(raw) - {"environments", "models"}
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
+            "ampflow.toml takes [environments.<name>] and [models.<Model>] tables.",
+        )
+    declared = raw.get("environments") or DEFAULT_ENVIRONMENTS
+    environments = {name: _environment(path, name, values) for name, values in declared.items()}
+    _check_prefixes_distinct(path, environments)
+    models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
+    return AmpflowConfig(environments=environments, models=models, source=path)
+
+
+def _environment(path: Path, name: str, values: Any) -> Environment:
+    where = f"{path} [environments.{name}]"
+    if not ENVIRONMENT_NAME.match(name):
+        raise ConfigurationError(
+            f"{where}: '{name}' is not a usable environment name.",
+            "Use 1 to 15 lowercase letters, digits or hyphens, starting with a letter (Amplify names stacks after it).",
+        )
+    if not isinstance(values, dict):
+        raise ConfigurationError(f"{where} must be a table.", f"Write it as [environments.{name}] with keys {sorted(ENVIRONMENT_KEYS)}.")
+    unknown = set(values) - ENVIRONMENT_KEYS
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}.",
+            f"Known keys: {', '.join(sorted(ENVIRONMENT_KEYS))}.",
+        )
+    prefix = values.get("prefix", f"[{name.upper()}]")
+    if not isinstance(prefix, str) or not prefix.strip() or prefix != prefix.strip():
+        raise ConfigurationError(f"{where}: prefix must be a non-empty string without surrounding spaces.", 'Set e.g. prefix = "[STAGING]".')
+    target = values.get("target", "local")
+    if target not in TARGETS:
+        raise ConfigurationError(
+            f"{where}: target '{target}' is not a deploy target ampflow has.",
+            f"Set target to one of: {', '.join(TARGETS)}.",
+        )
+    flags = {}
+    for key, default in (("automated_deploys", False), ("protected", True)):
+        flag = values.get(key, default)
+        if not isinstance(flag, bool):
+            raise ConfigurationError(f"{where}: {key} must be true or false, not {flag!r}.", f"Set {key} = true or {key} = false.")
+        flags[key] = flag
+    return Environment(name=name, prefix=prefix, target=target, **flags)
+
+
+def _check_prefixes_distinct(path: Path, environments: dict[str, Environment]) -> None:
+    for first in environments.values():
+        for second in environments.values():
+            if first.name != second.name and second.prefix.startswith(first.prefix):
+                raise ConfigurationError(
+                    f"{path}: environments '{first.name}' ({first.prefix}) and '{second.name}' ({second.prefix}) "
+                    "have prefixes that cannot be told apart.",
+                    "Give each environment a prefix that is not the start of another's, e.g. [DEV] and [PROD].",
+                )
+
+
+def _model(path: Path, name: str, values: Any) -> ModelSettings:
+    where = f"{path} [models.{name}]"
+    if not isinstance(values, dict) or set(values) - MODEL_KEYS:
+        raise ConfigurationError(f"{where}: only {', '.join(sorted(MODEL_KEYS))} can be set per model.", "Remove the other keys.")
+    label_field = values.get("label_field")
+    if label_field is not None and not isinstance(label_field, str):
+        raise ConfigurationError(f"{where}: label_field must be a field name.", 'Set e.g. label_field = "title".')
+    return ModelSettings(label_field=label_field)

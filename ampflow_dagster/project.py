@@ -1,0 +1,89 @@
+"""Where an Amplify project's parts live on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ampflow_dagster.errors import ConfigurationError
+
+CONFIG_FILE_NAME = "ampflow.toml"
+PROJECT_ROOT_VARIABLE = "AMPFLOW_PROJECT_ROOT"
+
+
+@dataclass(frozen=True)
+class Project:
+    """An Amplify Gen 2 app checked out at `root` (holds amplify/ and seed_data/)."""
+
+    root: Path
+
+    @property
+    def amplify_dir(self) -> Path:
+        return self.root / "amplify"
+
+    @property
+    def seed_dir(self) -> Path:
+        return self.root / "seed_data"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILE_NAME
+
+    @property
+    def state_dir(self) -> Path:
+        """ampflow's working state: synthesis cache and the embedded emulator."""
+        return self.root / ".ampflow"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.root / "clients"
+
+    @property
+    def node_bin(self) -> Path:
+        return self.root / "node_modules" / ".bin"
+
+    def client_dir(self, environment: str) -> Path:
+        return self.clients_dir / environment
+
+    def package_name(self) -> str:
+        """The app's package.json name: Amplify's sandbox namespace."""
+        package_file = self.root / "package.json"
+        try:
+            name = json.loads(package_file.read_text(encoding="utf-8")).get("name")
+        except FileNotFoundError:
+            raise ConfigurationError(
+                f"{package_file} does not exist.",
+                "Run ampflow from the root of an Amplify Gen 2 app (the folder with package.json and amplify/).",
+            ) from None
+        except json.JSONDecodeError as error:
+            raise ConfigurationError(
+                f"{package_file} is not valid JSON (line {error.lineno}: {error.msg}).",
+                "Fix package.json.",
+            ) from None
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                f"{package_file} has no \"name\".",
+                "Give the app a name in package.json: Amplify uses it to name the backend's stacks.",
+            )
+        return name
+
+
+def discover_project(start: Path | None = None) -> Project:
+    """The project named by AMPFLOW_PROJECT_ROOT, else the nearest folder holding ampflow.toml."""
+    configured = os.environ.get(PROJECT_ROOT_VARIABLE)
+    if configured:
+        root = Path(configured).expanduser().resolve()
+        if not (root / "amplify").is_dir():
+            raise ConfigurationError(
+                f"{PROJECT_ROOT_VARIABLE}={configured} has no amplify/ folder.",
+                f"Point {PROJECT_ROOT_VARIABLE} at the root of an Amplify Gen 2 app.",
+            )
+        return Project(root)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE_NAME).is_file():
+            return Project(folder)
+    # The checkout ampflow ships in is itself a sample app.
+    return Project(Path(__file__).resolve().parents[1])

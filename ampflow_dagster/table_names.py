@@ -1,0 +1,27 @@
+"""The one place that knows how an environment's API id and table names are formed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+TABLE_SUFFIX = "NONE"  # Amplify Gen 2 has no Gen 1 "env" segment: tables end in -NONE.
+
+
+def local_api_id(namespace: str, environment: str) -> str:
+    """A stable 26-character API id per (app, environment), shaped like AppSync's."""
+    digest = hashlib.sha256(f"{namespace}\0{environment}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:26]
+
+
+def table_name(model: str, api_id: str) -> str:
+    return f"{model}-{api_id}-{TABLE_SUFFIX}"
+
+
+def belongs_to_api(table: str, api_id: str) -> bool:
+    """Whether `table` is one of the API's model tables (and so of its environment)."""
+    return table.endswith(f"-{api_id}-{TABLE_SUFFIX}") and len(table) > len(api_id) + len(TABLE_SUFFIX) + 2
+
+
+def model_of(table: str, api_id: str) -> str:
+    return table[: -(len(api_id) + len(TABLE_SUFFIX) + 2)]
