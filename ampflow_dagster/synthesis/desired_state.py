@@ -1,0 +1,72 @@
+"""What a synthesized backend declares: its tables, keys, indexes and authorization."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ampflow_dagster.table_names import table_name
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str | None
+    projection: str = "ALL"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    model: str
+    hash_key: str
+    range_key: str | None
+    attribute_types: dict[str, str]
+    indexes: tuple[IndexSpec, ...]
+    stream_view_type: str | None
+    billing_mode: str
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    replace_table_upon_gsi_update: bool
+
+    def name(self, api_id: str) -> str:
+        return table_name(self.model, api_id)
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    def key_schema_text(self) -> str:
+        return self.hash_key if self.range_key is None else f"{self.hash_key} + {self.range_key}"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableSpec:
+        return cls(**{**data, "indexes": tuple(IndexSpec(**index) for index in data["indexes"])})
+
+
+@dataclass
+class DesiredBackend:
+    """Everything ampflow needs from one synthesis, cached as JSON by the amplify/ fingerprint."""
+
+    fingerprint: str
+    stack_name: str
+    tables: dict[str, TableSpec]
+    default_authorization_type: str
+    additional_authorization_types: list[str]
+    model_introspection: dict[str, Any]
+    statements: dict[str, str] = field(default_factory=dict)
+
+    def template_hash(self) -> str:
+        """A hash of the table definitions alone: what a deployment must make real."""
+        tables = {model: asdict(spec) for model, spec in sorted(self.tables.items())}
+        return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "tables": {model: asdict(spec) for model, spec in self.tables.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DesiredBackend:
+        tables = {model: TableSpec.from_json(spec) for model, spec in data["tables"].items()}
+        return cls(**{**data, "tables": tables})
