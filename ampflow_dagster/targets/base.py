@@ -1,0 +1,88 @@
+"""The interface every deploy target offers; verification and seeding only use this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ampflow_dagster.environments import Environment
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.table_names import table_name
+from ampflow_dagster.verification.table_state import LiveTable, read_live_table, table_differences
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TableChange:
+    model: str
+    table: str
+    action: str  # created, updated, replaced, recreated, unchanged
+    details: str = ""
+
+
+@dataclass
+class DeploymentReport:
+    changes: list[TableChange] = field(default_factory=list)
+    undeclared_tables: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+
+class DeployTarget(ABC):
+    """Where one environment's backend lives."""
+
+    kind: str
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+
+    @abstractmethod
+    def backend_identifier(self, namespace: str) -> BackendIdentifier:
+        """The Amplify backend this environment synthesizes as."""
+
+    @abstractmethod
+    def api_id(self) -> str:
+        """The data API's id, which names every model table of this environment."""
+
+    @abstractmethod
+    def dynamodb_client(self) -> Any:
+        """A botocore DynamoDB client for this environment's tables."""
+
+    @abstractmethod
+    def dynamodb_resource(self) -> Any:
+        """A boto3 DynamoDB resource on the same endpoint and credentials (for its batch writer)."""
+
+    @abstractmethod
+    def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, log: Log) -> DeploymentReport:
+        """Make the environment match `desired`; `force` rebuilds it from nothing."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """What a person (and the client outputs) should know about where this environment runs."""
+
+    def table_name(self, model: str) -> str:
+        return table_name(model, self.api_id())
+
+    def live_tables(self, desired: DesiredBackend) -> dict[str, LiveTable | None]:
+        """Each desired model's live table (None where missing), described concurrently."""
+        client = self.dynamodb_client()
+        models = sorted(desired.tables)
+        with ThreadPoolExecutor(max_workers=min(16, max(1, len(models)))) as pool:
+            found = pool.map(lambda model: read_live_table(client, self.table_name(model), model), models)
+            return dict(zip(models, found))
+
+    def drift(self, desired: DesiredBackend) -> list[str]:
+        """Why the live tables do not match `desired`; empty when they do."""
+        reasons = []
+        for model, live in self.live_tables(desired).items():
+            if live is None:
+                reasons.append(f"{self.table_name(model)} does not exist")
+                continue
+            differences = table_differences(desired.tables[model], live.spec)
+            reasons.extend(f"{live.name}: {text}" for text in differences.describe())
+        return reasons

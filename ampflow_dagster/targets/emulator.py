@@ -1,0 +1,204 @@
+"""The embedded emulator: a moto server on loopback that plays AWS for the `local` target.
+
+It is started on demand by whichever process needs it first (a Dagster run, the CLI,
+a test) and left running for the next one; `server.json` says where it is. moto keeps
+state in memory, so every request is recorded to `recording.jsonl` and replayed when a
+new server starts: tables and items survive a restart of the emulator.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ampflow_dagster.errors import DeploymentError
+
+STARTUP_TIMEOUT_SECONDS = 30.0
+REPLAY_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    pid: int
+    port: int
+    replayed_requests: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class EmbeddedEmulator:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.server_file = state_dir / "server.json"
+        self.recording = state_dir / "recording.jsonl"
+        self.log_file = state_dir / "server.log"
+
+    def ensure_running(self) -> RunningEmulator:
+        """The running emulator, started (and its recorded state replayed) if none answers."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            known = self.running()
+            if known is not None:
+                return known
+            return self._start()
+
+    def running(self) -> RunningEmulator | None:
+        try:
+            recorded = json.loads(self.server_file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        emulator = RunningEmulator(pid=int(recorded["pid"]), port=int(recorded["port"]))
+        if _process_alive(emulator.pid) and _answers(emulator.endpoint):
+            return emulator
+        return None
+
+    def stop(self) -> bool:
+        """Stop the emulator if it runs; its recording stays, so the next start restores it."""
+        with self._lock():
+            emulator = self.running()
+            if emulator is None:
+                return False
+            os.killpg(emulator.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _process_alive(emulator.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _process_alive(emulator.pid):
+                os.killpg(emulator.pid, signal.SIGKILL)
+            self.server_file.unlink(missing_ok=True)
+            return True
+
+    def _start(self) -> RunningEmulator:
+        port = _free_port(self._previous_port())
+        environment = {
+            **os.environ,
+            "MOTO_ENABLE_RECORDING": "true",
+            "MOTO_RECORDER_FILEPATH": str(self.recording),
+        }
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=environment, start_new_session=True,  # outlives the run that started it
+            )
+        emulator = RunningEmulator(pid=process.pid, port=port)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while not _answers(emulator.endpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise DeploymentError(
+                    f"The embedded emulator (moto server on port {port}) did not start; see {self.log_file}.",
+                    "Check that moto[server] is installed (./scripts/bootstrap), or point AWS_ENDPOINT_URL_DYNAMODB at "
+                    "a DynamoDB endpoint you run yourself.",
+                )
+            time.sleep(0.1)
+        replayed = self._replay(emulator)
+        self.server_file.write_text(json.dumps({"pid": process.pid, "port": port}), encoding="utf-8")
+        return RunningEmulator(pid=process.pid, port=port, replayed_requests=replayed)
+
+    def _replay(self, emulator: RunningEmulator) -> int:
+        """Restore the state recorded by earlier servers; returns how many requests were replayed."""
+        if not self.recording.is_file() or self.recording.stat().st_size == 0:
+            return 0
+        with self.recording.open("rb") as handle:
+            count = sum(1 for _ in handle)
+        _post(f"{emulator.endpoint}/moto-api/recorder/stop-recording", timeout=10)
+        try:
+            _post(f"{emulator.endpoint}/moto-api/recorder/replay-recording", timeout=REPLAY_TIMEOUT_SECONDS)
+        finally:
+            _post(f"{emulator.endpoint}/moto-api/recorder/start-recording", timeout=10)
+        return count
+
+    def _previous_port(self) -> int | None:
+        try:
+            return int(json.loads(self.server_file.read_text(encoding="utf-8"))["port"])
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, ValueError):
+            return None
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        with (self.state_dir / "emulator.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie left by a parent that never waited is not a server
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def _answers(endpoint: str) -> bool:
+    """Whether our moto server answers at `endpoint`; recorder calls are the only ones it does not record."""
+    try:
+        request = urllib.request.Request(f"{endpoint}/moto-api/recorder/start-recording", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _post(url: str, timeout: float) -> None:
+    request = urllib.request.Request(url, data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=timeout):
+        pass
+
+
+def _free_port(preferred: int | None) -> int:
+    """The port the last server used, so clients keep their endpoint, else any free one."""
+    for candidate in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise DeploymentError("No free loopback port for the embedded emulator.", "Free a port on 127.0.0.1 and run again.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ampflow_dagster.targets.emulator start|stop|status` for the project ampflow finds."""
+    from ampflow_dagster.project import discover_project
+
+    command = (argv if argv is not None else sys.argv[1:] or ["status"])[0]
+    emulator = EmbeddedEmulator(discover_project().state_dir / "emulator")
+    if command == "start":
+        running = emulator.ensure_running()
+        replayed = f", {running.replayed_requests} recorded requests replayed" if running.replayed_requests else ""
+        print(f"==> Embedded emulator: {running.endpoint} (pid {running.pid}{replayed})")
+    elif command == "stop":
+        print("==> Embedded emulator stopped" if emulator.stop() else "==> Embedded emulator was not running")
+    else:
+        running = emulator.running()
+        print(f"Embedded emulator: {running.endpoint} (pid {running.pid})" if running else "Embedded emulator: not running")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
