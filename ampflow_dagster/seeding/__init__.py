@@ -1,0 +1,1 @@
+"""Seeding: read seed_data/<env>/<Model>.jsonl|.json, validate every item, write what differs."""

@@ -1,0 +1,159 @@
+"""An environment's validated seed items for one model, keyed as DynamoDB will key them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ampflow_dagster.environments import AmpflowConfig, Environment
+from ampflow_dagster.errors import SeedError
+from ampflow_dagster.fingerprint import file_fingerprint
+from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.model_schema import ModelSchema, model_schema
+from ampflow_dagster.seeding.seed_files import SeedRecord, read_records, seed_files
+from ampflow_dagster.seeding.validation import field_errors
+from ampflow_dagster.synthesis.desired_state import DesiredBackend, TableSpec
+
+# Seed ids are uuid5 of the item's content in this namespace: stable across runs and machines.
+SEED_ID_NAMESPACE = uuid.UUID("5d1c7f3e-0a9b-4b8e-9d7e-6a3f2c1b0e94")
+DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024
+MAX_ERRORS_SHOWN = 20
+
+Key = tuple[Any, ...]
+
+
+@dataclass
+class SeedSet:
+    environment: Environment
+    model: str
+    table_spec: TableSpec
+    label_field: str
+    files: list[Path]
+    items: dict[Key, dict[str, Any]] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        return ",".join(f"{path.name}:{file_fingerprint(path)}" for path in self.files) or "none"
+
+    def owns(self, item: dict[str, Any]) -> bool:
+        """Whether `item` is seed data of this environment (its label carries the prefix)."""
+        value = item.get(self.label_field)
+        return isinstance(value, str) and value.startswith(self.environment.prefix)
+
+
+def load_seed_set(project: Project, config: AmpflowConfig, environment: Environment, model: str, desired: DesiredBackend) -> SeedSet:
+    """Read and validate every seed item of `model` in `environment`; raise one SeedError listing all problems."""
+    files = seed_files(project, environment.name, model)
+    where = str(files[0]) if files else str(project.seed_dir / environment.name / f"{model}.jsonl")
+    schema = model_schema(desired.model_introspection, model, where)
+    table_spec = desired.tables.get(model)
+    if table_spec is None:
+        raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
+    label_field = _label_field(config, schema, where)
+    seed_set = SeedSet(environment, model, table_spec, label_field, files)
+    other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
+    errors: list[str] = []
+    first_seen: dict[Key, str] = {}
+    for path in files:
+        for record in read_records(path):
+            problems = field_errors(schema, record.values)
+            problems.extend(_label_problems(record, label_field, environment, other_prefixes))
+            if problems:
+                errors.extend(f"{record.where}: {problem}" for problem in problems)
+                continue
+            item = build_item(schema, table_spec, environment, label_field, record.values)
+            size = _item_size(item)
+            if size > DYNAMODB_ITEM_LIMIT_BYTES:
+                errors.append(f"{record.where}: item is {size // 1024} KB, over DynamoDB's 400 KB item limit")
+                continue
+            key = tuple(item[attribute] for attribute in table_spec.key_attributes)
+            if key in first_seen:
+                errors.append(f"{record.where}: duplicate key {_key_text(table_spec, key)} (first at {first_seen[key]})")
+                continue
+            first_seen[key] = record.where
+            seed_set.items[key] = item
+    if errors:
+        shown = "\n".join(f"  {error}" for error in errors[:MAX_ERRORS_SHOWN])
+        more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise SeedError(
+            f"{len(errors)} problem(s) in {model} seed data for environment '{environment.name}'; nothing was written:\n{shown}{more}",
+            f"Fix the seed file(s) at the lines above (fields of {model}: {', '.join(schema.storable_fields())}), then seed again.",
+        )
+    return seed_set
+
+
+def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The item as Amplify's resolvers would store it, minus the timestamps the writer adds."""
+    item = {name: _stored_value(schema, name, value) for name, value in values.items() if value is not None}
+    item[label_field] = environment.label(item[label_field])
+    if schema.primary_key == "id" and "id" not in item:
+        item["id"] = deterministic_id(schema.name, environment, label_field, values)
+    for attribute in (*spec.attribute_types, *(spec.range_key or "",)):
+        if "#" in attribute:  # composite sort keys are stored as "<a>#<b>" beside a and b
+            parts = attribute.split("#")
+            if all(part in item for part in parts):
+                item[attribute] = "#".join(str(item[part]) for part in parts)
+    item["__typename"] = schema.name
+    return item
+
+
+def deterministic_id(model: str, environment: Environment, label_field: str, values: dict[str, Any]) -> str:
+    """An id from the item's content: reseeding the same item never creates a second one."""
+    content = dict(values)
+    label = content.get(label_field)
+    if isinstance(label, str) and label.startswith(environment.prefix):
+        content[label_field] = label[len(environment.prefix) :].lstrip()
+    canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return str(uuid.uuid5(SEED_ID_NAMESPACE, f"{model}\n{canonical}"))
+
+
+def _stored_value(schema: ModelSchema, name: str, value: Any) -> Any:
+    spec = schema.fields.get(name)
+    if spec is not None and spec.scalar == "AWSJSON":  # AppSync stores AWSJSON parsed, as a map or list
+        parse = lambda v: json.loads(v, parse_float=Decimal) if isinstance(v, str) else v  # noqa: E731
+        return [parse(element) for element in value] if spec.is_array else parse(value)
+    return value
+
+
+def _label_field(config: AmpflowConfig, schema: ModelSchema, where: str) -> str:
+    configured = config.model(schema.name).label_field
+    label = configured or schema.default_label_field()
+    if label is None:
+        raise SeedError(
+            f"{where}: model {schema.name} has no String field to carry the environment prefix.",
+            f"Add a String field to {schema.name}, or set [models.{schema.name}] label_field in ampflow.toml.",
+        )
+    spec = schema.fields.get(label)
+    if spec is None or spec.scalar != "String" or spec.is_array or label in schema.key_fields:
+        raise SeedError(
+            f"ampflow.toml [models.{schema.name}] label_field = '{label}' is not a String field outside the key of {schema.name}.",
+            f"Choose one of: {', '.join(n for n, f in schema.fields.items() if f.scalar == 'String' and n not in schema.key_fields)}.",
+        )
+    return label
+
+
+def _label_problems(record: SeedRecord, label_field: str, environment: Environment, other_prefixes: dict[str, str]) -> list[str]:
+    value = record.values.get(label_field)
+    if value is None:
+        return [f"field '{label_field}' carries the '{environment.prefix}' prefix, so it needs a value"]
+    if not isinstance(value, str):
+        return []  # the type check reports it
+    for prefix, name in other_prefixes.items():
+        if value.startswith(prefix):
+            return [
+                f"field '{label_field}' already carries environment '{name}''s prefix {prefix} "
+                f"({value!r}); seed files hold plain values and ampflow adds '{environment.prefix}'"
+            ]
+    return []
+
+
+def _item_size(item: dict[str, Any]) -> int:
+    """DynamoDB counts attribute names and values; JSON length is a close, slightly high estimate."""
+    return len(json.dumps(item, default=str).encode("utf-8"))
+
+
+def _key_text(spec: TableSpec, key: Key) -> str:
+    return ", ".join(f"{attribute}={value!r}" for attribute, value in zip(spec.key_attributes, key))

@@ -1,0 +1,91 @@
+"""Write a seed set to its table: only what differs, batched, never an item that is not seed data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ampflow_dagster.errors import SeedError
+from ampflow_dagster.seeding.seed_set import Key, SeedSet
+from ampflow_dagster.table_names import belongs_to_api
+
+TIMESTAMPS = ("createdAt", "updatedAt")
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    table: str
+    written: int
+    unchanged: int
+    removed: int
+    created: int
+    updated: int
+
+
+def apply_seed_set(dynamodb: Any, table: str, api_id: str, seed_set: SeedSet, *, now: datetime | None = None) -> SeedResult:
+    """Make the environment's seed items in `table` exactly `seed_set`; leave every other item alone."""
+    if not belongs_to_api(table, api_id):
+        raise SeedError(
+            f"Refusing to seed {table}: it is not a table of environment '{seed_set.environment.name}' (API id {api_id}).",
+            "This is a bug or a misconfiguration: each environment only writes to its own tables.",
+        )
+    stamp = _timestamp(now)
+    key_attributes = seed_set.table_spec.key_attributes
+    table_resource = dynamodb.Table(table)
+    existing = {tuple(item[a] for a in key_attributes): item for item in _scan(table_resource)}
+    conflicts = [key for key in seed_set.items if key in existing and not seed_set.owns(existing[key])]
+    if conflicts:
+        shown = ", ".join(str(key) for key in conflicts[:5])
+        raise SeedError(
+            f"{table} already holds item(s) with the keys of seed items that are not {seed_set.environment.name} seed data "
+            f"(no '{seed_set.environment.prefix}' on '{seed_set.label_field}'): {shown}. Nothing was written.",
+            "Give those seed items other keys, or remove the existing items if they are leftovers.",
+        )
+    puts, unchanged, created = [], 0, 0
+    for key, item in seed_set.items.items():
+        current = existing.get(key)
+        if current is not None and _same(item, current):
+            unchanged += 1
+            continue
+        stored = dict(item)
+        stored.setdefault("createdAt", current.get("createdAt", stamp) if current else stamp)
+        stored.setdefault("updatedAt", stamp)
+        puts.append(stored)
+        created += current is None
+    deletes = [key for key, item in existing.items() if seed_set.owns(item) and key not in seed_set.items]
+    _batch_write(table_resource, key_attributes, puts, deletes)
+    return SeedResult(
+        table=table, written=len(puts), unchanged=unchanged, removed=len(deletes), created=created, updated=len(puts) - created
+    )
+
+
+def _same(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Equal apart from timestamps the seed does not set."""
+    ignore = {name for name in TIMESTAMPS if name not in wanted}
+    return {k: v for k, v in current.items() if k not in ignore} == wanted
+
+
+def _scan(table: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    arguments: dict[str, Any] = {}
+    while True:
+        page = table.scan(**arguments)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _batch_write(table: Any, key_attributes: tuple[str, ...], puts: list[dict[str, Any]], deletes: list[Key]) -> None:
+    """boto3's batch writer: 25 requests a call, unprocessed items resent, throttling retried by botocore."""
+    with table.batch_writer(overwrite_by_pkeys=list(key_attributes)) as batch:
+        for item in puts:
+            batch.put_item(Item=item)
+        for key in deletes:
+            batch.delete_item(Key=dict(zip(key_attributes, key)))
+
+
+def _timestamp(now: datetime | None) -> str:
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
