@@ -1,0 +1,1 @@
+"""The generated client: amplify_outputs.json and GraphQL statements per environment."""

@@ -1,0 +1,72 @@
+"""Write an environment's amplify_outputs.json and GraphQL statements.
+
+The model introspection schema and the statements come from Amplify's own generator
+(@aws-amplify/graphql-generator, run during synthesis). For the local target there is
+no AppSync endpoint, so the file says what is really there, tables and the DynamoDB
+endpoint, and carries no GraphQL URL or API key.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+
+OUTPUTS_VERSION = "1.4"
+LOCAL_NOTE = (
+    "The local target runs DynamoDB only: no AppSync GraphQL endpoint exists, so data.url and an API key are absent. "
+    "Read and write the tables listed here directly, or deploy this environment to a cloud target to use the Amplify client."
+)
+
+
+@dataclass(frozen=True)
+class ClientFiles:
+    directory: Path
+    outputs_file: Path
+    statement_files: list[Path]
+
+
+def write_client(directory: Path, desired: DesiredBackend, target: dict[str, Any], tables: dict[str, str]) -> ClientFiles:
+    """Replace `directory` with a fresh client, written whole or not at all."""
+    outputs = {
+        "version": OUTPUTS_VERSION,
+        "data": {
+            "aws_region": target.get("aws_region"),
+            "default_authorization_type": desired.default_authorization_type,
+            "authorization_types": desired.additional_authorization_types,
+            "model_introspection": desired.model_introspection,
+        },
+        "custom": {
+            "ampflow": {
+                **{key: value for key, value in target.items() if key != "endpoint_source"},
+                "stack_name": desired.stack_name,
+                "amplify_fingerprint": desired.fingerprint,
+                "tables": tables,
+                "note": LOCAL_NOTE if target.get("target") == "local" else "",
+            }
+        },
+    }
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        (staging / "amplify_outputs.json").write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
+        statements_dir = staging / "graphql"
+        statements_dir.mkdir()
+        for name, text in sorted(desired.statements.items()):
+            (statements_dir / name).write_text(text, encoding="utf-8")
+        if directory.exists():
+            shutil.rmtree(directory)
+        staging.rename(directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ClientFiles(
+        directory=directory,
+        outputs_file=directory / "amplify_outputs.json",
+        statement_files=sorted((directory / "graphql").iterdir()),
+    )

@@ -1,0 +1,1 @@
+"""The Dagster layer: partitions, resources, assets and jobs over the plain workflow."""

@@ -1,0 +1,211 @@
+"""The workflow's assets, one partition per environment.
+
+backend_deployment -> verified_tables -> seeded_<model> (one per seeded model) and api_client.
+Each asset reads its resources, calls one plain workflow function and reports what a
+person wants to see in the UI.
+"""
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import dagster as dg
+
+from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.seeding.seed_files import seeded_models
+from ampflow_dagster.workflow import deploy_backend, generate_client, seed_model, validate_seed_sets, verify_tables
+from ampflow_dagster.defs.partitions import PROJECT, environment_partitions
+from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+
+FINGERPRINT_KEY = "amplify_fingerprint"
+SEED_FINGERPRINT_KEY = "seed_fingerprint"
+
+
+class DeploymentConfig(dg.Config):
+    force: bool = False
+    """Delete and recreate this environment's tables (a clean deployment)."""
+    allow_destructive: bool = False
+    """Allow replacing tables that hold items in a protected environment."""
+
+
+@contextmanager
+def reported_as_failure() -> Iterator[None]:
+    """A user-fixable error becomes a Dagster Failure that shows what happened and what to do."""
+    try:
+        yield
+    except AmpflowError as error:
+        raise dg.Failure(description=str(error), metadata={"resolution": error.resolution}, allow_retries=False) from None
+
+
+def latest_metadata(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, partition: str) -> dict[str, object]:
+    """Metadata of the latest successful materialization of (asset, partition), or {}."""
+    result = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    )
+    if not result.records:
+        return {}
+    materialization = result.records[0].asset_materialization
+    if materialization is None:
+        return {}
+    return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+
+
+@dg.asset(
+    partitions_def=environment_partitions,
+    group_name="amplify",
+    kinds={"amplify", "dynamodb"},
+    description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
+    "tables still match; run config `force: true` recreates the tables.",
+)
+def backend_deployment(
+    context: dg.AssetExecutionContext, config: DeploymentConfig, amplify_app: AmplifyAppResource, aws: AwsResource
+) -> dg.MaterializeResult:
+    environment = context.partition_key
+    previous = latest_metadata(context, context.asset_key, environment)
+    with reported_as_failure():
+        workspace = amplify_app.workspace(environment, aws)
+        outcome = deploy_backend(
+            workspace,
+            deployed_fingerprint=previous.get(FINGERPRINT_KEY) if isinstance(previous.get(FINGERPRINT_KEY), str) else None,
+            force=config.force,
+            allow_destructive=config.allow_destructive,
+            log=context.log.info,
+        )
+        target = workspace.target.describe()
+    report = outcome.report
+    metadata: dict[str, object] = {
+        FINGERPRINT_KEY: outcome.fingerprint,
+        "template_hash": outcome.template_hash,
+        "deployment": "skipped" if outcome.skipped else "deployed",
+        "reason": outcome.reason,
+        "target": target["target"],
+        "endpoint": target.get("dynamodb_endpoint", ""),
+        "api_id": target.get("api_id", ""),
+        "duration_seconds": round(outcome.seconds, 2),
+    }
+    if not outcome.skipped:
+        for action in ("created", "updated", "replaced", "recreated", "unchanged"):
+            metadata[f"tables_{action}"] = report.count(action)
+        metadata["changes"] = dg.MetadataValue.md(
+            "| model | table | action | details |\n|---|---|---|---|\n"
+            + "\n".join(f"| {c.model} | `{c.table}` | {c.action} | {c.details} |" for c in report.changes)
+        )
+        if report.undeclared_tables:
+            metadata["undeclared_tables"] = dg.MetadataValue.md(
+                "Tables of this environment that amplify/ no longer declares (kept, with their items):\n"
+                + "\n".join(f"- `{name}`" for name in report.undeclared_tables)
+            )
+    context.log.info(f"{environment}: {metadata['deployment']} ({outcome.reason})")
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.template_hash))
+
+
+@dg.asset(
+    partitions_def=environment_partitions,
+    deps=[backend_deployment],
+    group_name="amplify",
+    kinds={"dynamodb"},
+    description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
+)
+def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+    with reported_as_failure():
+        workspace = amplify_app.workspace(context.partition_key, aws)
+        checks = verify_tables(workspace)
+    rows = [
+        dg.TableRecord({"model": c.model, "table": c.table, "status": c.status, "items": c.item_count or 0}) for c in checks
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("model", "string"),
+            dg.TableColumn("table", "string"),
+            dg.TableColumn("status", "string"),
+            dg.TableColumn("items", "int"),
+        ]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "tables": dg.MetadataValue.table(rows, schema=schema),
+            "table_count": len(checks),
+            "total_items": sum(c.item_count or 0 for c in checks),
+        }
+    )
+
+
+def _asset_name(model: str) -> str:
+    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+
+
+SEEDED_MODELS = {_asset_name(model): model for model in seeded_models(PROJECT)}
+
+
+def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=asset_name,
+        partitions_def=environment_partitions,
+        deps=[verified_tables],
+        group_name="seed_data",
+        kinds={"dynamodb"},
+        metadata={"model": model},
+        description=f"The environment's {model} seed items (seed_data/<environment>/{model}.jsonl or .json), "
+        "validated, prefixed and written where they differ from the table.",
+    )
+    def seeded(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+        with reported_as_failure():
+            workspace = amplify_app.workspace(context.partition_key, aws)
+            seed_sets = validate_seed_sets(workspace, models_seeded_by_run(context))
+            outcome = seed_model(workspace, seed_sets[model])
+        result, seed_set = outcome.result, outcome.seed_set
+        files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
+        return dg.MaterializeResult(
+            metadata={
+                SEED_FINGERPRINT_KEY: seed_set.fingerprint(),
+                "table": result.table,
+                "seed_items": len(seed_set.items),
+                "items_written": result.written,
+                "items_created": result.created,
+                "items_updated": result.updated,
+                "items_unchanged": result.unchanged,
+                "items_removed": result.removed,
+                "prefix": workspace.environment.prefix,
+                "label_field": seed_set.label_field,
+                "seed_files": ", ".join(files) or f"none for {context.partition_key}",
+            }
+        )
+
+    return seeded
+
+
+def models_seeded_by_run(context: dg.AssetExecutionContext) -> list[str]:
+    """The models this run seeds: all of them are validated before any is written."""
+    selection = context.run.asset_selection
+    if not selection:
+        return sorted(SEEDED_MODELS.values())
+    return sorted(SEEDED_MODELS[key.path[-1]] for key in selection if key.path[-1] in SEEDED_MODELS)
+
+
+seeded_assets = [_seeded_asset(name, model) for name, model in SEEDED_MODELS.items()]
+
+
+@dg.asset(
+    partitions_def=environment_partitions,
+    deps=[verified_tables],
+    group_name="amplify",
+    kinds={"amplify"},
+    description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
+    "GraphQL statements, in clients/<environment>/.",
+)
+def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+    with reported_as_failure():
+        workspace = amplify_app.workspace(context.partition_key, aws)
+        files = generate_client(workspace)
+    root = workspace.project.root
+    return dg.MaterializeResult(
+        metadata={
+            "outputs_file": dg.MetadataValue.path(str(files.outputs_file.relative_to(root))),
+            "statements": ", ".join(str(p.relative_to(root)) for p in files.statement_files),
+            "models": len(workspace.desired().model_introspection.get("models", {})),
+            "target": workspace.target.kind,
+        }
+    )
+
+
+workflow_assets = [backend_deployment, verified_tables, *seeded_assets, api_client]

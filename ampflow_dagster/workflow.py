@@ -1,0 +1,164 @@
+"""The workflow's steps as plain functions: what each Dagster asset calls.
+
+Deploy, verify, seed and generate the client for one environment. Nothing here knows
+Dagster: what Dagster remembers (the fingerprint of the last successful deployment)
+is passed in, and what a person should see comes back as plain results.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ampflow_dagster.client.outputs import ClientFiles, write_client
+from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
+from ampflow_dagster.errors import VerificationError
+from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.seed_set import SeedSet, load_seed_set
+from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.synthesis.runner import synthesize
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.targets.base import DeploymentReport, DeployTarget
+from ampflow_dagster.targets.factory import target_for
+from ampflow_dagster.verification.table_state import table_differences
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class EnvironmentWorkspace:
+    """One environment of one project, with its deploy target."""
+
+    project: Project
+    config: AmpflowConfig
+    environment: Environment
+    target: DeployTarget
+    _fingerprint: str | None = None
+
+    @classmethod
+    def open(cls, project: Project, environment_name: str, aws: AwsSettings, config: AmpflowConfig | None = None) -> EnvironmentWorkspace:
+        config = config or load_config(project)
+        environment = config.environment(environment_name)
+        return cls(project, config, environment, target_for(project, environment, aws))
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = amplify_fingerprint(self.project)
+        return self._fingerprint
+
+    def desired(self) -> DesiredBackend:
+        identifier = self.target.backend_identifier(self.project.package_name())
+        return synthesize(self.project, identifier, self.fingerprint())
+
+
+@dataclass
+class DeploymentOutcome:
+    fingerprint: str
+    template_hash: str
+    skipped: bool
+    reason: str
+    report: DeploymentReport = field(default_factory=DeploymentReport)
+    seconds: float = 0.0
+
+
+def deploy_backend(
+    workspace: EnvironmentWorkspace, *, deployed_fingerprint: str | None, force: bool, allow_destructive: bool, log: Log
+) -> DeploymentOutcome:
+    """Deploy unless the last deployment had this fingerprint and the live tables still match."""
+    started = time.monotonic()
+    fingerprint = workspace.fingerprint()
+    desired = workspace.desired()
+    if not force and deployed_fingerprint == fingerprint:
+        drift = workspace.target.drift(desired)
+        if not drift:
+            return DeploymentOutcome(
+                fingerprint, desired.template_hash(), skipped=True,
+                reason=f"amplify/ unchanged since the last deployment ({fingerprint}) and every table matches",
+                seconds=time.monotonic() - started,
+            )
+        reason = "amplify/ unchanged, but the live tables drifted: " + "; ".join(drift[:5])
+    elif force:
+        reason = "forced: a clean deployment was requested"
+    elif deployed_fingerprint is None:
+        reason = "first deployment of this environment"
+    else:
+        reason = f"amplify/ changed ({deployed_fingerprint} -> {fingerprint})"
+    log(f"Deploying {workspace.environment.name}: {reason}")
+    report = workspace.target.deploy(desired, force=force, allow_destructive=allow_destructive, log=log)
+    return DeploymentOutcome(
+        fingerprint, desired.template_hash(), skipped=False, reason=reason, report=report, seconds=time.monotonic() - started
+    )
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    model: str
+    table: str
+    status: str
+    item_count: int | None
+    problems: list[str]
+
+
+TROUBLESHOOTING = [
+    "a schema error in amplify/data/resource.ts: synthesis or the deployment stopped before the tables were made",
+    "the default authorization mode is `iam` instead of `apiKey`: the app cannot reach the API (set "
+    "defaultAuthorizationMode: 'apiKey' in defineData)",
+    "credentials or endpoint point at another account, region or emulator than the deployment used",
+    "the deployment's stack failed: rerun backend_deployment and read its errors",
+]
+
+
+def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
+    """Every desired table exists, is ACTIVE and has the desired keys and indexes; raises otherwise."""
+    desired = workspace.desired()
+    checks = []
+    for model, live in workspace.target.live_tables(desired).items():
+        name = workspace.target.table_name(model)
+        if live is None:
+            checks.append(TableCheck(model, name, "MISSING", None, ["table does not exist"]))
+            continue
+        differences = table_differences(desired.tables[model], live.spec)
+        problems = [*differences.key_schema, *(f"index {i.name} missing" for i in differences.indexes_to_add)]
+        problems += [f"index {n} not declared" for n in differences.indexes_to_remove]
+        if live.status != "ACTIVE":
+            problems.insert(0, f"status {live.status}, not ACTIVE")
+        checks.append(TableCheck(model, name, live.status, live.item_count, problems))
+    failing = [check for check in checks if check.problems]
+    if failing:
+        lines = "\n".join(f"  {c.table} ({c.model}): {'; '.join(c.problems)}" for c in failing)
+        causes = "\n".join(f"  - {cause}" for cause in TROUBLESHOOTING)
+        auth = desired.default_authorization_type
+        raise VerificationError(
+            f"{len(failing)} of {len(checks)} table(s) of environment '{workspace.environment.name}' "
+            f"do not match amplify/ (default authorization: {auth}):\n{lines}\nCommon causes:\n{causes}",
+            f"Materialize backend_deployment for '{workspace.environment.name}' (ampflow deploy "
+            f"{workspace.environment.name}), then verify again.",
+        )
+    return checks
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    seed_set: SeedSet
+    result: SeedResult
+
+
+def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> dict[str, SeedSet]:
+    """Load and validate every model's seed items first, so one bad file writes nothing anywhere."""
+    desired = workspace.desired()
+    return {model: load_seed_set(workspace.project, workspace.config, workspace.environment, model, desired) for model in models}
+
+
+def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:
+    target = workspace.target
+    result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.api_id(), seed_set)
+    return SeedOutcome(seed_set, result)
+
+
+def generate_client(workspace: EnvironmentWorkspace) -> ClientFiles:
+    desired = workspace.desired()
+    tables = {model: workspace.target.table_name(model) for model in sorted(desired.tables)}
+    return write_client(workspace.project.client_dir(workspace.environment.name), desired, workspace.target.describe(), tables)
