@@ -1,0 +1,160 @@
+"""Test fixtures: a copy of the sample Amplify app per test, its own embedded moto server, a real synthesis."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import dagster as dg
+import pytest
+
+from ampflow_dagster.defs.assets import workflow_assets
+from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+from ampflow_dagster.environments import load_config
+from ampflow_dagster.project import Project
+from ampflow_dagster.table_names import local_api_id, table_name
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.workflow import EnvironmentWorkspace
+
+REPO = Path(__file__).resolve().parents[1]
+APP_FILES = ("amplify", "seed_data", "ampflow.toml", "package.json", "package-lock.json")
+GENERATED = shutil.ignore_patterns("node_modules", ".amplify", "cdk.out", "__pycache__")
+
+
+def copy_app(destination: Path) -> None:
+    destination.mkdir(parents=True)
+    for name in APP_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=GENERATED)
+        else:
+            shutil.copy2(source, destination / name)
+    (destination / "node_modules").symlink_to(REPO / "node_modules")
+
+
+@pytest.fixture(autouse=True)
+def no_configured_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests use the embedded emulator unless they set an endpoint themselves."""
+    for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample app, synthesized once for every environment (real tsc + tsx + Amplify)."""
+    root = tmp_path_factory.mktemp("synthesized") / "app"
+    copy_app(root)
+    project = Project(root)
+    for environment in load_config(project).environments:
+        EnvironmentWorkspace.open(project, environment, AwsSettings()).desired()
+    return root
+
+
+@dataclass
+class App:
+    root: Path
+
+    @property
+    def project(self) -> Project:
+        return Project(self.root)
+
+    def resources(self) -> dict[str, Any]:
+        return {"amplify_app": AmplifyAppResource(project_root=str(self.root)), "aws": AwsResource()}
+
+    def materialize(
+        self,
+        environment: str,
+        instance: dg.DagsterInstance,
+        selection: str | list[str] | None = None,
+        run_config: dict[str, Any] | None = None,
+        raise_on_error: bool = True,
+    ) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            workflow_assets,
+            partition_key=environment,
+            instance=instance,
+            resources=self.resources(),
+            selection=selection,
+            run_config=run_config,
+            raise_on_error=raise_on_error,
+        )
+
+    def emulator(self) -> EmbeddedEmulator:
+        return EmbeddedEmulator(self.project.state_dir / "emulator")
+
+    def endpoint(self) -> str:
+        server = json.loads((self.project.state_dir / "emulator" / "server.json").read_text())
+        return f"http://127.0.0.1:{server['port']}"
+
+    def dynamodb(self) -> Any:
+        return boto3.resource(
+            "dynamodb", endpoint_url=self.endpoint(), region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )
+
+    def table_name(self, environment: str, model: str) -> str:
+        return table_name(model, local_api_id(self.project.package_name(), environment))
+
+    def items(self, environment: str, model: str) -> list[dict[str, Any]]:
+        table = self.dynamodb().Table(self.table_name(environment, model))
+        items, arguments = [], {}
+        while True:
+            page = table.scan(**arguments)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def seed_lines(self, environment: str, model: str) -> list[dict[str, Any]]:
+        folder = self.root / "seed_data" / environment
+        if (folder / f"{model}.jsonl").exists():
+            lines = (folder / f"{model}.jsonl").read_text().splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+        return json.loads((folder / f"{model}.json").read_text())
+
+
+@pytest.fixture
+def app(tmp_path: Path, synthesized_app: Path) -> Any:
+    """A fresh copy of the synthesized app, with its own emulator, stopped afterwards."""
+    root = tmp_path / "app"
+    copy_app(root)
+    shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
+    application = App(root)
+    yield application
+    application.emulator().stop()
+
+
+@pytest.fixture
+def instance() -> Any:
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """Asset name -> its materialization's metadata values."""
+    return {
+        event.materialization.asset_key.to_user_string(): {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def failure_text(result: dg.ExecuteInProcessResult) -> str:
+    texts = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            texts.append(error.message if error else "")
+            user = event.step_failure_data.user_failure_data
+            if user and user.description:
+                texts.append(user.description)
+    return "\n".join(texts)
+
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

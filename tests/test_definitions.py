@@ -1,0 +1,71 @@
+"""The Dagster definitions load, validate, and follow ampflow.toml."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from ampflow_dagster.defs.assets import workflow_assets
+from ampflow_dagster.defs.jobs import workflow_jobs
+
+from conftest import REPO, App, materialized
+
+
+def test_dagster_definitions_validate(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
+    definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
+    for job_name, environment, prefix in (("amplify_dev", "development", "[DEV]"), ("amplify_prod", "production", "[PROD]")):
+        result = definitions.resolve_job_def(job_name).execute_in_process(instance=instance)
+        assert result.success
+        partitions = {event.materialization.partition for event in result.get_asset_materialization_events()}
+        assert partitions == {environment}
+        assert all(item["content"].startswith(prefix) for item in app.items(environment, "Todo"))
+
+
+def test_force_job_recreates_tables(app: App, instance) -> None:
+    app.materialize("development", instance)
+    definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
+    result = definitions.resolve_job_def("amplify_force").execute_in_process(instance=instance, partition_key="development")
+    assert materialized(result)["backend_deployment"]["tables_recreated"] == 5
+    assert app.items("development", "Todo") == []
+
+
+STAGING_RUN = """
+import json, dagster as dg
+from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.definitions import defs
+with dg.instance_for_test() as instance:
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, partition_key="staging")
+    todo = [e.materialization.metadata["items_written"].value for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key.to_user_string() == "seeded_todo"]
+    print(json.dumps({"partitions": environment_partitions.get_partition_keys(), "success": result.success, "todo": todo}))
+"""
+
+
+def test_a_new_environment_in_configuration_is_a_new_partition(app: App) -> None:
+    config = app.root / "ampflow.toml"
+    config.write_text(config.read_text() + '\n[environments.staging]\nprefix = "[STAGE]"\ntarget = "local"\n')
+    (app.root / "seed_data" / "staging").mkdir()
+    (app.root / "seed_data" / "staging" / "Todo.jsonl").write_text('{"content": "Staged"}\n')
+    result = subprocess.run(
+        [sys.executable, "-c", STAGING_RUN], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "AMPFLOW_PROJECT_ROOT": str(app.root)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"partitions": ["development", "production", "staging"], "success": True, "todo": [1]}
+    assert [item["content"] for item in app.items("staging", "Todo")] == ["[STAGE] Staged"]

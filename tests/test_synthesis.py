@@ -1,0 +1,116 @@
+"""Desired state comes from Amplify's own synthesis of the sample app."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ampflow_dagster.errors import SynthesisError
+from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.project import Project
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.runner import synthesize
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.verification.table_state import read_live_table
+from ampflow_dagster.workflow import EnvironmentWorkspace
+
+from conftest import App, copy_app
+
+
+def desired(root: Path, environment: str = "development"):
+    return EnvironmentWorkspace.open(Project(root), environment, AwsSettings()).desired()
+
+
+def test_synthesis_reads_every_table_with_keys_indexes_and_overrides(synthesized_app: Path) -> None:
+    backend = desired(synthesized_app)
+    assert sorted(backend.tables) == ["InventoryItem", "Project", "ProjectCharter", "Task", "Todo"]
+    todo = backend.tables["Todo"]
+    assert (todo.hash_key, todo.range_key, todo.indexes) == ("id", None, ())
+    inventory = backend.tables["InventoryItem"]  # .identifier(['warehouseId', 'sku', 'batch'])
+    assert (inventory.hash_key, inventory.range_key) == ("warehouseId", "sku#batch")
+    assert inventory.attribute_types == {"warehouseId": "S", "sku#batch": "S"}
+    task = backend.tables["Task"]
+    indexes = {index.name: (index.hash_key, index.range_key, index.projection) for index in task.indexes}
+    assert indexes == {
+        "gsi-Project.tasks": ("projectId", None, "ALL"),  # hasMany adds an index on the child
+        "tasksByStatusAndDueDate": ("status", "dueDate", "ALL"),  # secondaryIndexes with a sort key
+    }
+    assert [i.name for i in backend.tables["ProjectCharter"].indexes] == ["gsi-Project.charter"]  # hasOne
+    assert all(t.stream_view_type == "NEW_AND_OLD_IMAGES" and t.billing_mode == "PAY_PER_REQUEST" for t in backend.tables.values())
+    # backend.ts turns point-in-time recovery on for Project only.
+    assert {m for m, t in backend.tables.items() if t.point_in_time_recovery} == {"Project"}
+    assert backend.default_authorization_type == "API_KEY"
+    assert backend.stack_name == BackendIdentifier("ampflow-sample-app", "development", "sandbox").stack_name()
+    assert set(backend.model_introspection["models"]) == set(backend.tables)
+    assert "createTodo" in backend.statements["mutations.graphql"]
+
+
+def test_desired_tables_equal_the_deployed_tables(app: App, instance) -> None:
+    app.materialize("development", instance, selection=["backend_deployment"])
+    backend = desired(app.root)
+    client = app.dynamodb().meta.client
+    for model, spec in backend.tables.items():
+        live = read_live_table(client, app.table_name("development", model), model)
+        assert live is not None and live.status == "ACTIVE"
+        assert live.spec == spec.__class__(**{**spec.__dict__, "replace_table_upon_gsi_update": False})
+
+
+def test_unchanged_tree_starts_no_node(synthesized_app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def spying_popen(args, *rest, **options):
+        started.append([str(a) for a in args])
+        return real_popen(args, *rest, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", spying_popen)
+    backend = desired(synthesized_app)
+    assert backend.fingerprint == amplify_fingerprint(Project(synthesized_app))
+    assert [args for args in started if Path(args[0]).name in {"node", "tsx", "tsc", "npx", "npm"}] == []
+    assert started == []  # nothing else either: the cache answered
+
+
+def test_fingerprint_ignores_generated_files_and_sees_edits(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    copy_app(root)
+    project = Project(root)
+    before = amplify_fingerprint(project)
+    (root / "amplify" / "node_modules").mkdir()
+    (root / "amplify" / "node_modules" / "x.js").write_text("noise")
+    (root / "amplify" / ".amplify").mkdir()
+    (root / "amplify" / ".amplify" / "artifact").write_text("noise")
+    (root / "amplify" / "amplify_outputs.json").write_text("{}")
+    assert amplify_fingerprint(project) == before
+    resource = root / "amplify" / "data" / "resource.ts"
+    resource.write_text(resource.read_text() + "\n// a comment is a change\n")
+    assert amplify_fingerprint(project) != before
+    before = amplify_fingerprint(project)
+    (root / "package-lock.json").write_text((root / "package-lock.json").read_text() + "\n")
+    assert amplify_fingerprint(project) != before
+
+
+def test_typescript_error_names_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    copy_app(root)
+    resource = root / "amplify" / "data" / "resource.ts"
+    lines = resource.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if "content: a.string().required()" in text)
+    lines[line] = lines[line].replace("a.string().required()", "a.string().required(42)")
+    resource.write_text("\n".join(lines) + "\n")
+    project = Project(root)
+    with pytest.raises(SynthesisError) as raised:
+        synthesize(project, BackendIdentifier("ampflow-sample-app", "development", "sandbox"))
+    message = str(raised.value)
+    assert f"amplify/data/resource.ts line {line + 1}" in message
+    assert "TS2554" in message  # the compiler's own diagnosis
+    assert "Resolution:" in message
+
+
+def test_missing_node_modules_says_what_to_install(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    copy_app(root)
+    (root / "node_modules").unlink()
+    with pytest.raises(SynthesisError, match=r"npm ci"):
+        synthesize(Project(root), BackendIdentifier("ampflow-sample-app", "development", "sandbox"))
