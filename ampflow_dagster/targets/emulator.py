@@ -68,6 +68,8 @@ class EmbeddedEmulator:
 
     def stop(self) -> bool:
         """Stop the emulator if it runs; its recording stays, so the next start restores it."""
+        if not self.state_dir.is_dir():
+            return False
         with self._lock():
             emulator = self.running()
             if emulator is None:
