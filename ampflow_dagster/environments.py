@@ -45,9 +45,19 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class ReconciliationSettings:
+    """The schedule that reconciles one environment (production by default) with amplify/ and its seed data."""
+
+    environment: str = "production"
+    cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class AmpflowConfig:
     environments: dict[str, Environment]
     models: dict[str, ModelSettings] = field(default_factory=dict)
+    reconciliation: ReconciliationSettings = field(default_factory=ReconciliationSettings)
     source: Path | None = None
 
     def environment(self, name: str) -> Environment:
@@ -72,17 +82,40 @@ def load_config(project: Project) -> AmpflowConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigurationError(f"{path} is not valid TOML: {error}.", "Fix the syntax of ampflow.toml.") from None
-    unknown = set(raw) - {"environments", "models"}
+    unknown = set(raw) - {"environments", "models", "reconciliation"}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
-            "ampflow.toml takes [environments.<name>] and [models.<Model>] tables.",
+            "ampflow.toml takes [environments.<name>], [models.<Model>] and [reconciliation] tables.",
         )
     declared = raw.get("environments") or DEFAULT_ENVIRONMENTS
     environments = {name: _environment(path, name, values) for name, values in declared.items()}
     _check_prefixes_distinct(path, environments)
     models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
-    return AmpflowConfig(environments=environments, models=models, source=path)
+    reconciliation = _reconciliation(path, raw.get("reconciliation", {}), environments)
+    return AmpflowConfig(environments=environments, models=models, reconciliation=reconciliation, source=path)
+
+
+def _reconciliation(path: Path, values: Any, environments: dict[str, Environment]) -> ReconciliationSettings:
+    where = f"{path} [reconciliation]"
+    known = {"environment", "cron", "timezone"}
+    if not isinstance(values, dict) or set(values) - known:
+        raise ConfigurationError(f"{where}: only {', '.join(sorted(known))} can be set.", "Remove the other keys.")
+    settings = ReconciliationSettings(**values)
+    if settings.environment not in environments:
+        raise ConfigurationError(
+            f"{where}: environment '{settings.environment}' is not declared.",
+            f"Use one of: {', '.join(environments)}.",
+        )
+    if not isinstance(settings.cron, str) or len(settings.cron.split()) != 5:
+        raise ConfigurationError(f"{where}: cron {settings.cron!r} is not a five-field cron expression.", 'Use e.g. cron = "0 3 * * *".')
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(settings.timezone)
+    except Exception:
+        raise ConfigurationError(f"{where}: unknown timezone {settings.timezone!r}.", 'Use an IANA name such as "UTC" or "Europe/Berlin".') from None
+    return settings
 
 
 def _environment(path: Path, name: str, values: Any) -> Environment:

@@ -7,9 +7,12 @@ is passed in, and what a person should see comes back as plain results.
 
 from __future__ import annotations
 
+import fcntl
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from ampflow_dagster.client.outputs import ClientFiles, write_client
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
@@ -53,6 +56,18 @@ class EnvironmentWorkspace:
         identifier = self.target.backend_identifier(self.project.package_name())
         return synthesize(self.project, identifier, self.fingerprint())
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold this environment's lock: two runs never change one environment at the same time."""
+        lock_dir = self.project.state_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with (lock_dir / f"{self.environment.name}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 @dataclass
 class DeploymentOutcome:
@@ -60,37 +75,78 @@ class DeploymentOutcome:
     template_hash: str
     skipped: bool
     reason: str
+    model_versions: dict[str, str]
     report: DeploymentReport = field(default_factory=DeploymentReport)
+    drift: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class DeployedState:
+    """What the latest successful deployment of an environment recorded."""
+
+    fingerprint: str | None = None
+    model_versions: dict[str, str] = field(default_factory=dict)
+
+
 def deploy_backend(
-    workspace: EnvironmentWorkspace, *, deployed_fingerprint: str | None, force: bool, allow_destructive: bool, log: Log
+    workspace: EnvironmentWorkspace,
+    *,
+    deployed: DeployedState,
+    force: bool,
+    allow_destructive: bool,
+    automated: bool = False,
+    log: Log,
 ) -> DeploymentOutcome:
     """Deploy unless the last deployment had this fingerprint and the live tables still match."""
     started = time.monotonic()
     fingerprint = workspace.fingerprint()
     desired = workspace.desired()
-    if not force and deployed_fingerprint == fingerprint:
+    drift: list[str] = []
+    if not force and deployed.fingerprint == fingerprint:
         drift = workspace.target.drift(desired)
         if not drift:
             return DeploymentOutcome(
                 fingerprint, desired.template_hash(), skipped=True,
                 reason=f"amplify/ unchanged since the last deployment ({fingerprint}) and every table matches",
+                model_versions=_model_versions(desired, deployed, None),
                 seconds=time.monotonic() - started,
             )
         reason = "amplify/ unchanged, but the live tables drifted: " + "; ".join(drift[:5])
     elif force:
         reason = "forced: a clean deployment was requested"
-    elif deployed_fingerprint is None:
+    elif deployed.fingerprint is None:
         reason = "first deployment of this environment"
     else:
-        reason = f"amplify/ changed ({deployed_fingerprint} -> {fingerprint})"
+        reason = f"amplify/ changed ({deployed.fingerprint} -> {fingerprint})"
     log(f"Deploying {workspace.environment.name}: {reason}")
-    report = workspace.target.deploy(desired, force=force, allow_destructive=allow_destructive, log=log)
+    with workspace.exclusive():
+        report = workspace.target.deploy(
+            desired, force=force, allow_destructive=allow_destructive, automated=automated, log=log
+        )
     return DeploymentOutcome(
-        fingerprint, desired.template_hash(), skipped=False, reason=reason, report=report, seconds=time.monotonic() - started
+        fingerprint, desired.template_hash(), skipped=False, reason=reason,
+        model_versions=_model_versions(desired, deployed, report), report=report, drift=drift,
+        seconds=time.monotonic() - started,
     )
+
+
+def _model_versions(desired: DesiredBackend, deployed: DeployedState, report: DeploymentReport | None) -> dict[str, str]:
+    """A version per model: its declaration's hash, renewed whenever its table starts empty again.
+
+    A seeded dataset recorded against another version is stale: its model changed, or its
+    table was created, replaced or recreated and lost its items.
+    """
+    rebuilt = {c.model for c in report.changes if c.action in ("created", "replaced", "recreated")} if report else set()
+    generation = uuid.uuid4().hex[:8]
+    versions = {}
+    for model, declared in desired.model_hashes().items():
+        previous = deployed.model_versions.get(model, "")
+        if model not in rebuilt and previous.split(".")[0] == declared:
+            versions[model] = previous
+        else:
+            versions[model] = f"{declared}.{generation}"
+    return versions
 
 
 @dataclass(frozen=True)
@@ -154,7 +210,8 @@ def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> di
 
 def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:
     target = workspace.target
-    result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.api_id(), seed_set)
+    with workspace.exclusive():
+        result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.api_id(), seed_set)
     return SeedOutcome(seed_set, result)
 
 

@@ -7,18 +7,27 @@ person wants to see in the UI.
 
 import re
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import dagster as dg
 
 from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.seeding.seed_files import seeded_models
-from ampflow_dagster.workflow import deploy_backend, generate_client, seed_model, validate_seed_sets, verify_tables
+from ampflow_dagster.workflow import (
+    DeployedState,
+    deploy_backend,
+    generate_client,
+    seed_model,
+    validate_seed_sets,
+    verify_tables,
+)
 from ampflow_dagster.defs.partitions import PROJECT, environment_partitions
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 
 FINGERPRINT_KEY = "amplify_fingerprint"
+MODEL_VERSIONS_KEY = "model_versions"
 SEED_FINGERPRINT_KEY = "seed_fingerprint"
+MODEL_VERSION_KEY = "model_version"
 
 
 class DeploymentConfig(dg.Config):
@@ -26,6 +35,8 @@ class DeploymentConfig(dg.Config):
     """Delete and recreate this environment's tables (a clean deployment)."""
     allow_destructive: bool = False
     """Allow replacing tables that hold items in a protected environment."""
+    automated: bool = False
+    """Set by the sensor and the schedule: never replace or delete a table holding items."""
 
 
 @contextmanager
@@ -37,9 +48,9 @@ def reported_as_failure() -> Iterator[None]:
         raise dg.Failure(description=str(error), metadata={"resolution": error.resolution}, allow_retries=False) from None
 
 
-def latest_metadata(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, partition: str) -> dict[str, object]:
+def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
     """Metadata of the latest successful materialization of (asset, partition), or {}."""
-    result = context.instance.fetch_materializations(
+    result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
     )
     if not result.records:
@@ -48,6 +59,16 @@ def latest_metadata(context: dg.AssetExecutionContext, asset_key: dg.AssetKey, p
     if materialization is None:
         return {}
     return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+
+
+def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedState:
+    recorded = latest_metadata(instance, dg.AssetKey("backend_deployment"), environment)
+    fingerprint = recorded.get(FINGERPRINT_KEY)
+    versions = recorded.get(MODEL_VERSIONS_KEY)
+    return DeployedState(
+        fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        model_versions=dict(versions) if isinstance(versions, dict) else {},
+    )
 
 
 @dg.asset(
@@ -61,14 +82,14 @@ def backend_deployment(
     context: dg.AssetExecutionContext, config: DeploymentConfig, amplify_app: AmplifyAppResource, aws: AwsResource
 ) -> dg.MaterializeResult:
     environment = context.partition_key
-    previous = latest_metadata(context, context.asset_key, environment)
     with reported_as_failure():
         workspace = amplify_app.workspace(environment, aws)
         outcome = deploy_backend(
             workspace,
-            deployed_fingerprint=previous.get(FINGERPRINT_KEY) if isinstance(previous.get(FINGERPRINT_KEY), str) else None,
+            deployed=deployed_state(context.instance, environment),
             force=config.force,
-            allow_destructive=config.allow_destructive,
+            allow_destructive=config.allow_destructive and not config.automated,
+            automated=config.automated,
             log=context.log.info,
         )
         target = workspace.target.describe()
@@ -82,7 +103,10 @@ def backend_deployment(
         "endpoint": target.get("dynamodb_endpoint", ""),
         "api_id": target.get("api_id", ""),
         "duration_seconds": round(outcome.seconds, 2),
+        MODEL_VERSIONS_KEY: dg.MetadataValue.json(outcome.model_versions),
     }
+    if outcome.drift:
+        metadata["drift_found"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in outcome.drift))
     if not outcome.skipped:
         for action in ("created", "updated", "replaced", "recreated", "unchanged"):
             metadata[f"tables_{action}"] = report.count(action)
@@ -155,9 +179,11 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
             outcome = seed_model(workspace, seed_sets[model])
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
+        model_version = deployed_state(context.instance, context.partition_key).model_versions.get(model, "")
         return dg.MaterializeResult(
             metadata={
                 SEED_FINGERPRINT_KEY: seed_set.fingerprint(),
+                MODEL_VERSION_KEY: model_version,
                 "table": result.table,
                 "seed_items": len(seed_set.items),
                 "items_written": result.written,

@@ -45,4 +45,11 @@ amplify_force = dg.define_asset_job(
     description="`npm run amplify:gen2:force`: a clean deployment (tables recreated), verification and client.",
 )
 
-workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force]
+amplify_reconcile = dg.define_asset_job(
+    name="amplify_reconcile",
+    selection=EVERYTHING,
+    partitions_def=environment_partitions,
+    description="Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
+)
+
+workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ampflow_dagster.errors import SeedError
+from ampflow_dagster.fingerprint import DigestCache, file_fingerprint
 from ampflow_dagster.project import Project
 
 SEED_SUFFIXES = (".jsonl", ".json")
@@ -32,6 +33,15 @@ def seed_files(project: Project, environment: str, model: str) -> list[Path]:
     """The environment's seed files for `model`: <Model>.json and/or <Model>.jsonl."""
     folder = project.seed_dir / environment
     return [folder / f"{model}{suffix}" for suffix in SEED_SUFFIXES if (folder / f"{model}{suffix}").is_file()]
+
+
+def seed_fingerprint(project: Project, environment: str, model: str, cache: DigestCache | None = None) -> str:
+    """What the environment's seed files for `model` hold: changes when any of them changes."""
+    return fingerprint_of(seed_files(project, environment, model), cache)
+
+
+def fingerprint_of(files: list[Path], cache: DigestCache | None = None) -> str:
+    return ",".join(f"{path.name}:{file_fingerprint(path, cache)}" for path in files) or "none"
 
 
 def seeded_models(project: Project) -> list[str]:

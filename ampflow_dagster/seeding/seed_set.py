@@ -11,10 +11,9 @@ from typing import Any
 
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
-from ampflow_dagster.fingerprint import file_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import ModelSchema, model_schema
-from ampflow_dagster.seeding.seed_files import SeedRecord, read_records, seed_files
+from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
 from ampflow_dagster.seeding.validation import field_errors
 from ampflow_dagster.synthesis.desired_state import DesiredBackend, TableSpec
 
@@ -36,7 +35,7 @@ class SeedSet:
     items: dict[Key, dict[str, Any]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
-        return ",".join(f"{path.name}:{file_fingerprint(path)}" for path in self.files) or "none"
+        return fingerprint_of(self.files)
 
     def owns(self, item: dict[str, Any]) -> bool:
         """Whether `item` is seed data of this environment (its label carries the prefix)."""

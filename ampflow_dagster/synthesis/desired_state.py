@@ -63,6 +63,14 @@ class DesiredBackend:
         tables = {model: asdict(spec) for model, spec in sorted(self.tables.items())}
         return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
 
+    def model_hashes(self) -> dict[str, str]:
+        """Per model, a hash of its table and its fields: when it changes, its seed items need checking again."""
+        hashes = {}
+        for model, spec in sorted(self.tables.items()):
+            declared = {"table": asdict(spec), "model": self.model_introspection.get("models", {}).get(model)}
+            hashes[model] = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
+        return hashes
+
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "tables": {model: asdict(spec) for model, spec in self.tables.items()}}
 

@@ -58,8 +58,13 @@ class DeployTarget(ABC):
         """A boto3 DynamoDB resource on the same endpoint and credentials (for its batch writer)."""
 
     @abstractmethod
-    def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, log: Log) -> DeploymentReport:
-        """Make the environment match `desired`; `force` rebuilds it from nothing."""
+    def deploy(
+        self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log
+    ) -> DeploymentReport:
+        """Make the environment match `desired`; `force` rebuilds it from nothing.
+
+        `automated` deployments (sensor, schedule) never replace or delete a table holding items.
+        """
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

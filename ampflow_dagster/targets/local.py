@@ -81,13 +81,15 @@ class LocalTarget(DeployTarget):
             "api_id": self.api_id(),
         }
 
-    def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, log: Log) -> DeploymentReport:
+    def deploy(
+        self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log
+    ) -> DeploymentReport:
         client = self.dynamodb_client()
         live = self.live_tables(desired)
         report = DeploymentReport()
         if force:
             existing = [self.table_name(model) for model, table in live.items() if table is not None]
-            self._guard_destructive(client, existing, "recreated by a forced deployment", allow_destructive)
+            self._guard_destructive(client, existing, "recreated by a forced deployment", allow_destructive, automated)
             for name in existing:
                 log(f"Deleting {name} for a clean deployment")
                 delete_table(client, name)
@@ -103,7 +105,7 @@ class LocalTarget(DeployTarget):
                 continue
             differences = table_differences(spec, table.spec)
             if differences.key_schema:
-                self._guard_destructive(client, [name], "replaced (its key schema changed)", allow_destructive)
+                self._guard_destructive(client, [name], "replaced (its key schema changed)", allow_destructive, automated)
                 log(f"Replacing {name}: {'; '.join(differences.key_schema)}")
                 delete_table(client, name)
                 create_table(client, name, spec, {**tags, "amplify:model": model})
@@ -120,11 +122,17 @@ class LocalTarget(DeployTarget):
         ]
         return report
 
-    def _guard_destructive(self, client: Any, tables: list[str], what: str, allow_destructive: bool) -> None:
-        """Refuse to drop items of a protected environment unless the run explicitly allows it."""
+    def _guard_destructive(self, client: Any, tables: list[str], what: str, allow_destructive: bool, automated: bool) -> None:
+        """Refuse to drop items of a protected environment unless a person's run explicitly allows it."""
+        holding = [name for name in tables if holds_items(client, name)]
+        if holding and automated:
+            raise DeploymentError(
+                f"Automation refuses a destructive change to environment '{self.environment.name}': "
+                f"{', '.join(holding)} hold items and would be {what}, losing them.",
+                f"Review the change, then deploy by hand (ampflow deploy {self.environment.name}) once the data is backed up.",
+            )
         if not self.environment.protected or allow_destructive:
             return
-        holding = [name for name in tables if holds_items(client, name)]
         if holding:
             raise DeploymentError(
                 f"Refusing to change protected environment '{self.environment.name}': "

@@ -1,0 +1,91 @@
+"""The change sensor: materialize only what an edit in amplify/ or seed_data/ made stale."""
+
+import dagster as dg
+
+from ampflow_dagster.defs.assets import (
+    MODEL_VERSION_KEY,
+    SEED_FINGERPRINT_KEY,
+    SEEDED_MODELS,
+    deployed_state,
+    latest_metadata,
+)
+from ampflow_dagster.defs.jobs import EVERYTHING
+from ampflow_dagster.defs.resources import AmplifyAppResource
+from ampflow_dagster.fingerprint import digest_cache
+from ampflow_dagster.staleness import DEPLOYMENT_CHAIN, EnvironmentStaleness, SeededState, current_fingerprints, environment_staleness
+
+CHANGE_TAG = "ampflow/change"
+TRIGGER_TAG = "ampflow/trigger"
+MAX_ATTEMPTS = 3  # a change whose runs keep failing waits for the next edit instead of retrying forever
+AUTOMATED_DEPLOYMENT = {"ops": {"backend_deployment": {"config": {"automated": True}}}}
+ASSET_OF_MODEL = {model: name for name, model in SEEDED_MODELS.items()}
+
+
+def seeded_states(instance: dg.DagsterInstance, environment: str) -> dict[str, SeededState]:
+    states = {}
+    for asset_name, model in SEEDED_MODELS.items():
+        recorded = latest_metadata(instance, dg.AssetKey(asset_name), environment)
+        states[model] = SeededState(recorded.get(SEED_FINGERPRINT_KEY), recorded.get(MODEL_VERSION_KEY))
+    return states
+
+
+def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
+    names = list(DEPLOYMENT_CHAIN) if state.deployment_stale else []
+    return names + [ASSET_OF_MODEL[model] for model in state.stale_models]
+
+
+def failed_attempts(instance: dg.DagsterInstance, change: str) -> int:
+    failed = [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+    return instance.get_runs_count(dg.RunsFilter(tags={CHANGE_TAG: change}, statuses=failed))
+
+
+@dg.sensor(
+    name="amplify_change_sensor",
+    asset_selection=EVERYTHING,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Fingerprints amplify/ and every seed file; for environments that allow automated deploys, "
+    "requests runs for exactly the (asset, environment) pairs whose recorded fingerprints differ.",
+)
+def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource):
+    project = amplify_app.project()
+    config = amplify_app.config()
+    cache = digest_cache(project)
+    checked, requests = [], []
+    for environment in config.environments.values():
+        if not environment.automated_deploys:
+            checked.append(f"{environment.name}: automated deploys are off")
+            continue
+        amplify, seeds = current_fingerprints(project, environment.name, sorted(ASSET_OF_MODEL), cache)
+        state = environment_staleness(
+            project, environment.name, deployed_state(context.instance, environment.name),
+            seeded_states(context.instance, environment.name), seeds, amplify,
+        )
+        if not state.stale:
+            checked.append(
+                f"{environment.name}: amplify/ {amplify} is deployed, {state.checked_seed_files} seed datasets unchanged"
+            )
+            continue
+        assets = stale_asset_names(state)
+        change = state.change_key(assets, seeds)
+        attempts = failed_attempts(context.instance, change)
+        if attempts >= MAX_ATTEMPTS:
+            checked.append(f"{environment.name}: {', '.join(assets)} failed {attempts} times for this change; fix and save again")
+            continue
+        context.log.info(f"{environment.name}: {'; '.join(state.reasons)} -> {', '.join(assets)}")
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{change}-{attempts}",
+                partition_key=environment.name,
+                asset_selection=[dg.AssetKey(name) for name in assets],
+                run_config=AUTOMATED_DEPLOYMENT if state.deployment_stale else {},
+                tags={CHANGE_TAG: change, TRIGGER_TAG: "sensor"},
+            )
+        )
+    cache.save()
+    if not requests:
+        return dg.SkipReason("Nothing stale. " + "; ".join(checked))
+    return requests
+
+
+change_sensors = [amplify_change_sensor]
