@@ -19,7 +19,8 @@ from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.errors import VerificationError
 from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.project import Project
-from ampflow_dagster.seeding.seed_set import SeedSet, load_seed_set
+from ampflow_dagster.seeding.model_schema import model_schema
+from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for, load_seed_set
 from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.synthesis.runner import synthesize
@@ -213,6 +214,23 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcom
     with workspace.exclusive():
         result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.api_id(), seed_set)
     return SeedOutcome(seed_set, result)
+
+
+def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, int]:
+    """Delete every item carrying the environment's prefix from its own tables; returns removed per model."""
+    desired = workspace.desired()
+    target = workspace.target
+    dynamodb = target.dynamodb_resource()
+    removed = {}
+    with workspace.exclusive():
+        for model in sorted(desired.tables):
+            schema = model_schema(desired.model_introspection, model, f"model {model}")
+            label = label_field_for(workspace.config, schema, f"model {model}")
+            empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
+            result = apply_seed_set(dynamodb, target.table_name(model), target.api_id(), empty)
+            removed[model] = result.removed
+            log(f"{target.table_name(model)}: removed {result.removed} item(s) prefixed {workspace.environment.prefix}")
+    return removed
 
 
 def generate_client(workspace: EnvironmentWorkspace) -> ClientFiles:

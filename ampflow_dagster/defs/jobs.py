@@ -1,18 +1,21 @@
 """Jobs named after the npm scripts they replace."""
 
-from __future__ import annotations
+from typing import Any
 
 import dagster as dg
 
 from ampflow_dagster.defs.assets import api_client, backend_deployment, seeded_assets, verified_tables
 from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.workflow import clean_environment
 
 SEEDED = dg.AssetSelection.assets(*seeded_assets)
 DEPLOY = dg.AssetSelection.assets(backend_deployment, verified_tables)
 EVERYTHING = DEPLOY | SEEDED | dg.AssetSelection.assets(api_client)
 
 
-def _full_workflow(name: str, environment: str, script: str) -> dg.UnresolvedAssetJobDefinition:
+def _full_workflow(name: str, environment: str, script: str) -> Any:
     return dg.define_asset_job(
         name=name,
         selection=EVERYTHING,
@@ -52,4 +55,24 @@ amplify_reconcile = dg.define_asset_job(
     description="Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
 )
 
-workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile]
+class CleanConfig(dg.Config):
+    environment: str
+    """The environment whose seed items (those carrying its prefix) are removed from its own tables."""
+
+
+@dg.op(description="Remove every item carrying the environment's prefix from that environment's tables.")
+def remove_seed_items(context: dg.OpExecutionContext, config: CleanConfig, amplify_app: AmplifyAppResource, aws: AwsResource):
+    try:
+        removed = clean_environment(amplify_app.workspace(config.environment, aws), log=context.log.info)
+    except AmpflowError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    context.add_output_metadata({"environment": config.environment, "items_removed": sum(removed.values()), **{
+        f"removed_{model}": count for model, count in removed.items()}})
+
+
+@dg.job(description="`ampflow clean ENV`: remove the environment's prefixed seed items; other items stay.")
+def amplify_clean():
+    remove_seed_items()
+
+
+workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile, amplify_clean]

@@ -117,6 +117,11 @@ def _stored_value(schema: ModelSchema, name: str, value: Any) -> Any:
     return value
 
 
+def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str) -> str:
+    """The field that carries the environment prefix on `schema`'s items."""
+    return _label_field(config, schema, where)
+
+
 def _label_field(config: AmpflowConfig, schema: ModelSchema, where: str) -> str:
     configured = config.model(schema.name).label_field
     label = configured or schema.default_label_field()

@@ -1,0 +1,273 @@
+"""`ampflow`: the npm scripts' verbs, run through the project's Dagster instance so every run shows in the UI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.project import PROJECT_ROOT_VARIABLE, Project, discover_project
+
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # ampflow prints its own progress
+SHOWN_METADATA = (
+    "deployment", "reason", "tables_created", "tables_updated", "tables_replaced", "tables_recreated", "table_count",
+    "total_items", "items_written", "items_unchanged", "items_removed", "outputs_file",
+)
+
+
+class Session:
+    """The project, its Dagster instance (DAGSTER_HOME, by default the project's dagster_home/) and definitions."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        os.environ.setdefault("DAGSTER_HOME", str(project.root / "dagster_home"))
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+    def instance(self) -> Any:
+        import dagster as dg
+
+        return dg.DagsterInstance.get()
+
+    def definitions(self) -> Any:
+        from ampflow_dagster.definitions import defs
+
+        return defs
+
+    def environment(self, name: str) -> str:
+        from ampflow_dagster.environments import load_config
+
+        load_config(self.project).environment(name)
+        return name
+
+
+@click.group(help="ampflow: deploy, verify and seed Amplify Gen 2 backends per environment, as Dagster assets.")
+@click.option("--project", "project_root", type=click.Path(file_okay=False, exists=True), help="The Amplify app (default: found from here).")
+@click.pass_context
+def main(context: click.Context, project_root: str | None) -> None:
+    if project_root:
+        os.environ[PROJECT_ROOT_VARIABLE] = str(Path(project_root).resolve())
+    try:
+        context.obj = Session(discover_project())
+    except AmpflowError as error:
+        fail(error)
+
+
+def fail(error: AmpflowError) -> None:
+    click.secho(f"Error: {error.message}", fg="red", err=True)
+    if error.resolution:
+        click.echo(f"What to do: {error.resolution}", err=True)
+    sys.exit(2)
+
+
+def run_job(session: Session, job_name: str, partition: str | None = None, run_config: dict | None = None,
+            assets: list[str] | None = None) -> None:
+    """Run a job in this process on the project's instance, printing progress; exit non-zero on failure."""
+    import dagster as dg
+
+    definitions = session.definitions()
+    job = definitions.resolve_job_def(job_name)
+    instance = session.instance()
+    run_id = str(uuid.uuid4())
+    shown_partition = partition or job.tags.get("dagster/partition")
+    where = f" [{shown_partition}]" if shown_partition else ""
+    click.secho(f"==> {job_name}{where} (run {run_id[:8]}, visible in the Dagster UI)", bold=True)
+    printer = ProgressPrinter(instance, run_id)
+    printer.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, partition_key=partition, raise_on_error=False,
+            run_config={**(run_config or {}), **QUIET_CONSOLE},
+            asset_selection=[dg.AssetKey(name) for name in assets] if assets else None,
+        )
+    finally:
+        printer.stop()
+    if result.success:
+        click.secho(f"==> {job_name}{where} succeeded", fg="green", bold=True)
+        return
+    click.secho(f"==> {job_name}{where} failed", fg="red", bold=True, err=True)
+    for message in printer.failures or ["the run failed; see the run in the Dagster UI"]:
+        click.echo(message, err=True)
+    sys.exit(1)
+
+
+class ProgressPrinter:
+    """Prints step starts, results and failures of a run as they reach the event log."""
+
+    def __init__(self, instance: Any, run_id: str) -> None:
+        self.instance, self.run_id = instance, run_id
+        self.failures: list[str] = []
+        self._seen = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._print_new()
+
+    def _loop(self) -> None:
+        while not self._done.wait(0.25):
+            self._print_new()
+
+    def _print_new(self) -> None:
+        try:
+            records = self.instance.all_logs(self.run_id)
+        except Exception:  # the run is not stored yet
+            return
+        for record in records[self._seen :]:
+            self._print(record)
+        self._seen = len(records)
+
+    def _print(self, record: Any) -> None:
+        event = record.dagster_event
+        if event is None:
+            if record.level >= 20 and record.step_key:  # the steps' own log lines
+                click.echo(f"    {record.step_key}: {record.user_message}")
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            click.echo(f"  - {event.step_key} ...")
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            shown = {k: getattr(v, "value", v) for k, v in materialization.metadata.items() if k in SHOWN_METADATA}
+            click.echo(f"  + {materialization.asset_key.to_user_string()}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        elif kind == "STEP_SUCCESS":
+            click.secho(f"  ✓ {event.step_key}", fg="green")
+        elif kind == "STEP_FAILURE":
+            data = event.step_failure_data
+            text = (data.user_failure_data.description if data.user_failure_data and data.user_failure_data.description
+                    else data.error.message if data.error else "failed")
+            self.failures.append(f"{event.step_key}: {text.strip()}")
+            click.secho(f"  ✗ {event.step_key}", fg="red")
+
+
+def environment_argument(function: Any) -> Any:
+    return click.argument("environment")(function)
+
+
+def checked(session: Session, environment: str) -> str:
+    try:
+        return session.environment(environment)
+    except AmpflowError as error:
+        fail(error)
+        raise
+
+
+@main.command(help="`npm run amplify:dev`: deploy development, verify, seed [DEV] data, generate the client.")
+@click.pass_obj
+def dev(session: Session) -> None:
+    run_job(session, "amplify_dev")
+
+
+@main.command(help="`npm run amplify:prod`: the same for production with [PROD] data.")
+@click.pass_obj
+def prod(session: Session) -> None:
+    run_job(session, "amplify_prod")
+
+
+@main.command(help="`npm run amplify:optimize ENV`: deploy ENV (skipped when unchanged) and verify its tables.")
+@environment_argument
+@click.option("--force", is_flag=True, help="Recreate the environment's tables (a clean deployment).")
+@click.option("--allow-destructive", is_flag=True, help="Allow replacing tables that hold items in a protected environment.")
+@click.pass_obj
+def deploy(session: Session, environment: str, force: bool, allow_destructive: bool) -> None:
+    config = {"force": force, "allow_destructive": allow_destructive}
+    run_job(session, "amplify_deploy", checked(session, environment), {"ops": {"backend_deployment": {"config": config}}})
+
+
+@main.command(help="`npm run amplify:seed:ENV`: reapply ENV's seed data (only what differs is written).")
+@environment_argument
+@click.option("--model", "models", multiple=True, help="Seed only this model (repeatable).")
+@click.pass_obj
+def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
+    from ampflow_dagster.defs.assets import SEEDED_MODELS
+
+    environment = checked(session, environment)
+    by_model = {model: name for name, model in SEEDED_MODELS.items()}
+    unknown = [model for model in models if model not in by_model]
+    if unknown:
+        fail(AmpflowError(f"No seed data for model(s) {', '.join(unknown)}.", f"Seeded models: {', '.join(sorted(by_model))}."))
+    run_job(session, "amplify_seed", environment, assets=[by_model[m] for m in models] or None)
+
+
+@main.command(help="`npm run amplify:gen2:force`: clean deployment of ENV (tables recreated), verify, client.")
+@environment_argument
+@click.option("--allow-destructive", is_flag=True, help="Allow it in a protected environment whose tables hold items.")
+@click.pass_obj
+def force(session: Session, environment: str, allow_destructive: bool) -> None:
+    config = {"force": True, "allow_destructive": allow_destructive}
+    run_job(session, "amplify_force", checked(session, environment), {"ops": {"backend_deployment": {"config": config}}})
+
+
+@main.command(help="Remove the items carrying ENV's prefix from ENV's tables; everything else stays.")
+@environment_argument
+@click.pass_obj
+def clean(session: Session, environment: str) -> None:
+    environment = checked(session, environment)
+    run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": environment}}}})
+
+
+@main.command(help="Per environment: deployed and current fingerprints, stale assets, tables and item counts.")
+@click.pass_obj
+def status(session: Session) -> None:
+    from ampflow_dagster.environments import load_config
+    from ampflow_dagster.fingerprint import digest_cache
+    from ampflow_dagster.defs.assets import deployed_state
+    from ampflow_dagster.defs.sensors import ASSET_OF_MODEL, seeded_states, stale_asset_names
+    from ampflow_dagster.staleness import current_fingerprints, environment_staleness
+    from ampflow_dagster.synthesis.runner import cached_synthesis
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.workflow import EnvironmentWorkspace
+
+    project = session.project
+    config = load_config(project)
+    instance = session.instance()
+    cache = digest_cache(project)
+    for environment in config.environments.values():
+        amplify, seeds = current_fingerprints(project, environment.name, sorted(ASSET_OF_MODEL), cache)
+        deployed = deployed_state(instance, environment.name)
+        state = environment_staleness(project, environment.name, deployed, seeded_states(instance, environment.name), seeds, amplify)
+        click.secho(f"{environment.name} ({environment.prefix}, target {environment.target}"
+                    f"{', protected' if environment.protected else ''}"
+                    f"{', automated deploys' if environment.automated_deploys else ''})", bold=True)
+        click.echo(f"  amplify/ fingerprint: current {amplify}, deployed {deployed.fingerprint or 'never'}")
+        stale = stale_asset_names(state)
+        click.echo(f"  stale: {', '.join(stale) if stale else 'nothing'}" + (f"  ({'; '.join(state.reasons)})" if stale else ""))
+        workspace = EnvironmentWorkspace.open(project, environment.name, AwsSettings(), config)
+        desired = cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), amplify)
+        if desired is None:
+            click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
+            continue
+        try:
+            for model, live in workspace.target.live_tables(desired).items():
+                name = workspace.target.table_name(model)
+                click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
+        except AmpflowError as error:
+            click.echo(f"  tables: unavailable ({error.message})")
+    cache.save()
+
+
+@main.command(help="Start the embedded emulator and the Dagster UI (dagster dev) for this project.")
+@click.option("--port", default=3000, show_default=True)
+@click.pass_obj
+def ui(session: Session, port: int) -> None:
+    from ampflow_dagster.targets.emulator import EmbeddedEmulator
+
+    running = EmbeddedEmulator(session.project.state_dir / "emulator").ensure_running()
+    click.echo(f"==> Embedded emulator: {running.endpoint}")
+    dagster = Path(sys.executable).with_name("dagster")
+    workspace = session.project.root / "workspace.yaml"
+    arguments = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    arguments += ["-w", str(workspace)] if workspace.is_file() else ["-m", "ampflow_dagster.definitions"]
+    os.chdir(session.project.root)
+    os.execv(arguments[0], arguments)

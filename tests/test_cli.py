@@ -1,0 +1,111 @@
+"""The `ampflow` console script, end to end on the embedded emulator and the project's Dagster instance."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+import pytest
+
+from conftest import App
+
+AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
+
+
+def ampflow(app: App, *arguments: str, dagster_home: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    environment.pop("AMPFLOW_PROJECT_ROOT", None)
+    return subprocess.run([AMPFLOW, *arguments], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def test_verbs_do_what_the_npm_scripts_did(app: App, dagster_home: Path) -> None:
+    dev = ampflow(app, "dev", dagster_home=dagster_home)
+    assert dev.returncode == 0, dev.stderr
+    assert "backend_deployment: deployment=deployed" in dev.stdout and "amplify_dev [development] succeeded" not in dev.stderr
+    prod = ampflow(app, "prod", dagster_home=dagster_home)
+    assert prod.returncode == 0, prod.stderr
+    assert sorted(i["content"] for i in app.items("production", "Todo")) == ["[PROD] Welcome to the app"]
+
+    again = ampflow(app, "deploy", "development", dagster_home=dagster_home)
+    assert again.returncode == 0 and "deployment=skipped" in again.stdout
+
+    todos = app.root / "seed_data" / "development" / "Todo.jsonl"
+    todos.write_text(todos.read_text() + '{"content": "From the CLI"}\n')
+    seeded = ampflow(app, "seed", "development", "--model", "Todo", dagster_home=dagster_home)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seeded_todo: items_written=1, items_unchanged=3" in seeded.stdout
+    assert "seeded_task" not in seeded.stdout
+
+    status = ampflow(app, "status", dagster_home=dagster_home)
+    assert status.returncode == 0, status.stderr
+    assert "stale: nothing" in status.stdout
+    assert f"{app.table_name('development', 'Todo')}: ACTIVE, 4 item(s)" in status.stdout
+
+    cleaned = ampflow(app, "clean", "development", dagster_home=dagster_home)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert all(app.items("development", model) == [] for model in ("Todo", "Task", "Project"))
+    assert len(app.items("production", "Todo")) == 1  # the other environment's items stay
+
+    forced = ampflow(app, "force", "development", dagster_home=dagster_home)
+    assert forced.returncode == 0 and "tables_recreated=5" in forced.stdout
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        jobs = [run.job_name for run in instance.get_runs()]
+    assert set(jobs) == {"amplify_dev", "amplify_prod", "amplify_deploy", "amplify_seed", "amplify_clean", "amplify_force"}
+
+
+def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) -> None:
+    unknown = ampflow(app, "deploy", "staging", dagster_home=dagster_home)
+    assert unknown.returncode == 2
+    assert "Unknown environment 'staging'" in unknown.stderr and "What to do:" in unknown.stderr
+    (app.root / "seed_data" / "development" / "Todo.jsonl").write_text('{"content": "x", "priority": "SOON"}\n')
+    failed = ampflow(app, "dev", dagster_home=dagster_home)
+    assert failed.returncode == 1
+    assert "amplify_dev [development] failed" in failed.stderr
+    assert "Todo.jsonl:1: field 'priority'" in failed.stderr
+    protected = ampflow(app, "force", "production", dagster_home=dagster_home)
+    assert protected.returncode == 0  # empty tables: nothing to lose
+    ampflow(app, "prod", dagster_home=dagster_home)
+    refused = ampflow(app, "force", "production", dagster_home=dagster_home)
+    assert refused.returncode == 1 and "protected environment 'production'" in refused.stderr
+
+
+def test_ui_starts_the_emulator_and_dagster(app: App, dagster_home: Path) -> None:
+    port = 3000 + os.getpid() % 1000
+    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    process = subprocess.Popen(
+        [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+                    assert b"dagster_webserver_version" in response.read()
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "dagster dev did not start"
+                time.sleep(1)
+        assert app.emulator().running() is not None
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
