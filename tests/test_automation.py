@@ -138,7 +138,9 @@ def test_reconciliation_repairs_deleted_and_modified_items_and_deleted_tables(ap
     assert assets["backend_deployment"]["deployment"] == "deployed"
     assert "Task" in assets["backend_deployment"]["drift_found"] and assets["backend_deployment"]["tables_created"] == 1
     assert assets["seeded_todo"]["items_created"] == 1
+    assert assets["seeded_todo"]["drift_repaired"].startswith("1 missing item(s) restored")
     assert assets["seeded_project"]["items_updated"] == 1
+    assert assets["seeded_inventory_item"]["drift_repaired"] == "none: the table held exactly the seed set"
     assert assets["seeded_task"]["items_created"] == 1
     assert app.items("production", "Project")[0]["description"] == "The project every new account sees"
     assert materialized(reconcile(app, instance))["backend_deployment"]["deployment"] == "skipped"

@@ -191,6 +191,10 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
                 "items_updated": result.updated,
                 "items_unchanged": result.unchanged,
                 "items_removed": result.removed,
+                "drift_repaired": dg.MetadataValue.md(
+                    f"{result.created} missing item(s) restored, {result.updated} modified item(s) restored, "
+                    f"{result.removed} stale seed item(s) removed"
+                ) if result.written or result.removed else "none: the table held exactly the seed set",
                 "prefix": workspace.environment.prefix,
                 "label_field": seed_set.label_field,
                 "seed_files": ", ".join(files) or f"none for {context.partition_key}",
