@@ -217,6 +217,27 @@ def clean(session: Session, environment: str) -> None:
     run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": environment}}}})
 
 
+@main.command(help="Tear down a sandbox environment's backend (ampx sandbox delete); refused for protected and branch ones.")
+@environment_argument
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def destroy(session: Session, environment: str, yes: bool) -> None:
+    from ampflow_dagster.environments import load_config
+
+    environment = checked(session, environment)
+    settings = load_config(session.project).environment(environment)
+    if settings.protected or settings.target != "sandbox":
+        why = "it is protected" if settings.protected else f"its target is {settings.target}, not sandbox"
+        fail(AmpflowError(
+            f"Refusing to destroy environment '{environment}': {why}.",
+            "ampflow only tears down unprotected sandbox environments.",
+        ))
+    if not yes and not click.confirm(f"Delete every resource of sandbox environment '{environment}', data included?"):
+        click.echo("Nothing was deleted.")
+        return
+    run_job(session, "amplify_destroy", run_config={"ops": {"delete_sandbox": {"config": {"environment": environment}}}})
+
+
 @main.command(help="Per environment: deployed and current fingerprints, stale assets, tables and item counts.")
 @click.pass_obj
 def status(session: Session) -> None:

@@ -15,14 +15,17 @@ from typing import Any
 from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.project import Project
 
-TARGETS = ("local",)
+TARGETS = ("local", "sandbox", "branch")
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
+SANDBOX_IDENTIFIER = re.compile(r"^[a-zA-Z0-9-]{1,15}$")
 
 DEFAULT_ENVIRONMENTS: dict[str, dict[str, Any]] = {
     "development": {"prefix": "[DEV]", "target": "local", "automated_deploys": True, "protected": False},
     "production": {"prefix": "[PROD]", "target": "local", "automated_deploys": False, "protected": True},
 }
-ENVIRONMENT_KEYS = {"prefix", "target", "automated_deploys", "protected"}
+ENVIRONMENT_KEYS = {
+    "prefix", "target", "automated_deploys", "protected", "sandbox_identifier", "branch", "app_id", "region", "profile",
+}
 MODEL_KEYS = {"label_field"}
 
 
@@ -33,6 +36,11 @@ class Environment:
     target: str
     automated_deploys: bool
     protected: bool
+    sandbox_identifier: str | None = None  # target "sandbox": `ampx sandbox --identifier`
+    branch: str | None = None  # target "branch": `ampx pipeline-deploy --branch`
+    app_id: str | None = None  # target "branch": `--app-id`
+    region: str | None = None  # cloud targets; default: the standard AWS chain
+    profile: str | None = None
 
     def label(self, value: str) -> str:
         """`value` as this environment's seed data shows it: `[DEV] value`."""
@@ -101,6 +109,10 @@ def _reconciliation(path: Path, values: Any, environments: dict[str, Environment
     known = {"environment", "cron", "timezone"}
     if not isinstance(values, dict) or set(values) - known:
         raise ConfigurationError(f"{where}: only {', '.join(sorted(known))} can be set.", "Remove the other keys.")
+    if "environment" not in values and "production" not in environments:
+        # Without a production environment, reconcile the first protected one (else the first declared).
+        chosen = next((env.name for env in environments.values() if env.protected), next(iter(environments)))
+        values = {**values, "environment": chosen}
     settings = ReconciliationSettings(**values)
     if settings.environment not in environments:
         raise ConfigurationError(
@@ -148,7 +160,27 @@ def _environment(path: Path, name: str, values: Any) -> Environment:
         if not isinstance(flag, bool):
             raise ConfigurationError(f"{where}: {key} must be true or false, not {flag!r}.", f"Set {key} = true or {key} = false.")
         flags[key] = flag
-    return Environment(name=name, prefix=prefix, target=target, **flags)
+    texts = {}
+    for key in ("sandbox_identifier", "branch", "app_id", "region", "profile"):
+        value = values.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigurationError(f"{where}: {key} must be a non-empty string.", f'Set e.g. {key} = "..." or remove it.')
+        texts[key] = value
+    if target == "sandbox":
+        texts["sandbox_identifier"] = texts["sandbox_identifier"] or name
+        if not SANDBOX_IDENTIFIER.match(texts["sandbox_identifier"]):
+            raise ConfigurationError(
+                f"{where}: sandbox_identifier '{texts['sandbox_identifier']}' is not a valid sandbox identifier.",
+                "Use 1 to 15 letters, digits or hyphens (ampx sandbox --identifier).",
+            )
+    if target == "branch":
+        missing = [key for key in ("branch", "app_id") if not texts[key]]
+        if missing:
+            raise ConfigurationError(
+                f"{where}: target 'branch' needs {' and '.join(missing)}.",
+                'Set branch = "<git branch>" and app_id = "<Amplify app id>" (as for ampx pipeline-deploy).',
+            )
+    return Environment(name=name, prefix=prefix, target=target, **flags, **texts)
 
 
 def _check_prefixes_distinct(path: Path, environments: dict[str, Environment]) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 class AmpflowError(Exception):
     """An error the user can fix: `message` says what happened, `resolution` what to do."""
 
-    def __init__(self, message: str, resolution: str = "") -> None:
+    def __init__(self, message: str, resolution: str = "", details: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.resolution = resolution
+        self.details = details or {}  # extra facts for a person, e.g. a stack's failure events as markdown
 
     def __str__(self) -> str:
         if self.resolution:

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from ampflow_dagster.client.outputs import ClientFiles, write_client
+from pathlib import Path
+
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.errors import VerificationError
 from ampflow_dagster.fingerprint import amplify_fingerprint
@@ -233,7 +234,12 @@ def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, in
     return removed
 
 
-def generate_client(workspace: EnvironmentWorkspace) -> ClientFiles:
-    desired = workspace.desired()
-    tables = {model: workspace.target.table_name(model) for model in sorted(desired.tables)}
-    return write_client(workspace.project.client_dir(workspace.environment.name), desired, workspace.target.describe(), tables)
+def generate_client(workspace: EnvironmentWorkspace, log: Log) -> list[Path]:
+    directory = workspace.project.client_dir(workspace.environment.name)
+    return workspace.target.generate_client(workspace.desired(), directory, log)
+
+
+def destroy_environment(workspace: EnvironmentWorkspace, log: Log) -> None:
+    """Tear down the environment's backend, where its target allows it (sandbox, unprotected)."""
+    with workspace.exclusive():
+        workspace.target.destroy(log)

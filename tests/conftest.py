@@ -18,11 +18,17 @@ from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.table_names import local_api_id, table_name
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.workflow import EnvironmentWorkspace
 
 REPO = Path(__file__).resolve().parents[1]
+CLOUD_IDENTIFIERS = (
+    BackendIdentifier("ampflow-sample-app", "devbox", "sandbox"),
+    BackendIdentifier("d1a2b3c4d5e6f7", "main", "branch"),
+)
 APP_FILES = ("amplify", "seed_data", "ampflow.toml", "package.json", "package-lock.json")
 GENERATED = shutil.ignore_patterns("node_modules", ".amplify", "cdk.out", "__pycache__")
 
@@ -54,6 +60,8 @@ def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = Project(root)
     for environment in load_config(project).environments:
         EnvironmentWorkspace.open(project, environment, AwsSettings()).desired()
+    for identifier in CLOUD_IDENTIFIERS:  # the cloud-target tests' backends
+        synthesize(project, identifier)
     return root
 
 

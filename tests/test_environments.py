@@ -44,9 +44,19 @@ def test_unknown_environment_lists_the_known_ones(tmp_path: Path) -> None:
         ('[environments.a]\nprefix = "[A]"\n[environments.b]\nprefix = "[A]"\n', r"prefixes that cannot be told apart"),
         ('[environments.a\n', r"is not valid TOML"),
         ('[deploy]\nx = 1\n', r"unknown section\(s\) deploy"),
+        ('[environments.dev]\ntarget = "sandbox"\nsandbox_identifier = "my_sandbox!"\n', r"'my_sandbox!' is not a valid sandbox identifier"),
+        ('[environments.dev]\ntarget = "sandbox"\nsandbox_identifier = "a-very-long-identifier"\n', r"not a valid sandbox identifier"),
+        ('[environments.prod]\ntarget = "branch"\nbranch = "main"\n', r"target 'branch' needs app_id"),
+        ('[reconciliation]\nenvironment = "staging"\n', r"environment 'staging' is not declared"),
+        ('[reconciliation]\ncron = "daily"\n', r"is not a five-field cron expression"),
     ],
 )
 def test_invalid_configuration_is_named(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigurationError, match=expected) as raised:
         load_config(project_with(tmp_path, text))
     assert "ampflow.toml" in str(raised.value) and raised.value.resolution
+
+
+def test_sandbox_identifier_defaults_to_the_environment_name(tmp_path: Path) -> None:
+    config = load_config(project_with(tmp_path, '[environments.dev]\ntarget = "sandbox"\n'))
+    assert config.environment("dev").sandbox_identifier == "dev"

@@ -45,7 +45,8 @@ def reported_as_failure() -> Iterator[None]:
     try:
         yield
     except AmpflowError as error:
-        raise dg.Failure(description=str(error), metadata={"resolution": error.resolution}, allow_retries=False) from None
+        metadata = {"resolution": error.resolution, **{k: dg.MetadataValue.md(v) for k, v in error.details.items()}}
+        raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from None
 
 
 def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
@@ -102,6 +103,7 @@ def backend_deployment(
         "target": target["target"],
         "endpoint": target.get("dynamodb_endpoint", ""),
         "api_id": target.get("api_id", ""),
+        **({"console": dg.MetadataValue.url(target["console"])} if target.get("console") else {}),
         "duration_seconds": round(outcome.seconds, 2),
         MODEL_VERSIONS_KEY: dg.MetadataValue.json(outcome.model_versions),
     }
@@ -226,12 +228,13 @@ seeded_assets = [_seeded_asset(name, model) for name, model in SEEDED_MODELS.ite
 def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
     with reported_as_failure():
         workspace = amplify_app.workspace(context.partition_key, aws)
-        files = generate_client(workspace)
+        files = generate_client(workspace, log=context.log.info)
     root = workspace.project.root
+    outputs = next((path for path in files if path.name == "amplify_outputs.json"), None)
     return dg.MaterializeResult(
         metadata={
-            "outputs_file": dg.MetadataValue.path(str(files.outputs_file.relative_to(root))),
-            "statements": ", ".join(str(p.relative_to(root)) for p in files.statement_files),
+            "outputs_file": dg.MetadataValue.path(str(outputs.relative_to(root)) if outputs else "none"),
+            "statements": ", ".join(str(p.relative_to(root)) for p in files if p.suffix == ".graphql"),
             "models": len(workspace.desired().model_introspection.get("models", {})),
             "target": workspace.target.kind,
         }

@@ -8,7 +8,7 @@ from ampflow_dagster.defs.assets import api_client, backend_deployment, seeded_a
 from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.errors import AmpflowError
-from ampflow_dagster.workflow import clean_environment
+from ampflow_dagster.workflow import clean_environment, destroy_environment
 
 SEEDED = dg.AssetSelection.assets(*seeded_assets)
 DEPLOY = dg.AssetSelection.assets(backend_deployment, verified_tables)
@@ -75,4 +75,22 @@ def amplify_clean():
     remove_seed_items()
 
 
-workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile, amplify_clean]
+class DestroyConfig(dg.Config):
+    environment: str
+    """The sandbox environment whose backend `ampx sandbox delete` removes."""
+
+
+@dg.op(description="Tear down a sandbox environment's backend with `ampx sandbox delete --yes`.")
+def delete_sandbox(context: dg.OpExecutionContext, config: DestroyConfig, amplify_app: AmplifyAppResource, aws: AwsResource):
+    try:
+        destroy_environment(amplify_app.workspace(config.environment, aws), log=context.log.info)
+    except AmpflowError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+
+
+@dg.job(description="`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.")
+def amplify_destroy():
+    delete_sandbox()
+
+
+workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile, amplify_clean, amplify_destroy]

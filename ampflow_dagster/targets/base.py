@@ -5,9 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from ampflow_dagster.environments import Environment
+from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.table_names import table_name
@@ -67,6 +69,17 @@ class DeployTarget(ABC):
         """
 
     @abstractmethod
+    def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
+        """Write the environment's amplify_outputs.json and GraphQL statements into `directory`."""
+
+    def destroy(self, log: Log) -> None:
+        raise ConfigurationError(
+            f"Environment '{self.environment.name}' (target {self.kind}) cannot be destroyed by ampflow.",
+            "Only sandbox environments are torn down (ampx sandbox delete); remove branch backends in the Amplify "
+            "console, and local ones with `ampflow clean` or `ampflow force`.",
+        )
+
+    @abstractmethod
     def describe(self) -> dict[str, Any]:
         """What a person (and the client outputs) should know about where this environment runs."""
 
@@ -75,10 +88,11 @@ class DeployTarget(ABC):
 
     def live_tables(self, desired: DesiredBackend) -> dict[str, LiveTable | None]:
         """Each desired model's live table (None where missing), described concurrently."""
-        client = self.dynamodb_client()
         models = sorted(desired.tables)
+        names = {model: self.table_name(model) for model in models}  # resolves the API id once, up front
+        client = self.dynamodb_client()
         with ThreadPoolExecutor(max_workers=min(16, max(1, len(models)))) as pool:
-            found = pool.map(lambda model: read_live_table(client, self.table_name(model), model), models)
+            found = pool.map(lambda model: read_live_table(client, names[model], model), models)
             return dict(zip(models, found))
 
     def drift(self, desired: DesiredBackend) -> list[str]:

@@ -8,8 +8,10 @@ Deploying reconciles that endpoint's tables to the synthesized ones.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+from ampflow_dagster.client.outputs import write_client
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.project import Project
@@ -70,6 +72,11 @@ class LocalTarget(DeployTarget):
     def dynamodb_resource(self) -> Any:
         session = self.aws.session(allow_emulator_credentials=True)
         return session.resource("dynamodb", endpoint_url=self.endpoint(), config=self.aws.client_config())
+
+    def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
+        tables = {model: self.table_name(model) for model in sorted(desired.tables)}
+        files = write_client(directory, desired, self.describe(), tables)
+        return [files.outputs_file, *files.statement_files]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,236 @@
+"""Cloud targets that deploy with Amplify's own CLI: `sandbox` and `branch`.
+
+`ampx` decides what is deployed; ampflow checks credentials and CDK bootstrap first,
+streams ampx's output into the run, and decides success from the CloudFormation stack
+status (ampx sandbox --once can print a failure and still exit 0), never from the exit
+code alone. Table names then come from the deployed stack's API id.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from ampflow_dagster.environments import Environment
+from ampflow_dagster.errors import ConfigurationError, DeploymentError
+from ampflow_dagster.project import Project
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
+from ampflow_dagster.targets.processes import run_streamed
+from ampflow_dagster.targets.stack_events import SUCCEEDED, failed_events, stack_status
+from ampflow_dagster.verification.table_state import table_differences
+
+BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
+MAX_REASONS = 10
+
+
+class AmpxTarget(DeployTarget):
+    """Shared by `sandbox` and `branch`: preflight, run ampx, judge by the stack, resolve tables."""
+
+    def __init__(self, project: Project, environment: Environment, aws: AwsSettings) -> None:
+        super().__init__(environment)
+        self.project = project
+        self.aws = AwsSettings(
+            region_name=environment.region or aws.region_name,
+            profile_name=environment.profile or aws.profile_name,
+            endpoint_url=aws.endpoint_url,
+            max_attempts=aws.max_attempts,
+            aws_access_key_id=aws.aws_access_key_id,
+            aws_secret_access_key=aws.aws_secret_access_key,
+            aws_session_token=aws.aws_session_token,
+        )
+        self._clients: dict[str, Any] = {}
+        self._api_id: str | None = None
+
+    # What differs between sandbox and branch.
+    def deploy_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def command_environment(self) -> dict[str, str]:
+        environment = {**os.environ, "AWS_REGION": self.aws.region(), "AWS_DEFAULT_REGION": self.aws.region()}
+        if self.aws.profile_name:
+            environment["AWS_PROFILE"] = self.aws.profile_name
+        return environment
+
+    def stack_name(self) -> str:
+        return self.backend_identifier(self.project.package_name()).stack_name()
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.aws.client(service, self.aws.endpoint_url)
+        return self._clients[service]
+
+    def dynamodb_client(self) -> Any:
+        return self.client("dynamodb")
+
+    def dynamodb_resource(self) -> Any:
+        return self.aws.session().resource("dynamodb", endpoint_url=self.aws.endpoint_url, config=self.aws.client_config())
+
+    def api_id(self) -> str:
+        if self._api_id is None:
+            status, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+            if status is None or not outputs.get("awsAppsyncApiId"):
+                raise DeploymentError(
+                    f"Environment '{self.environment.name}' has no deployed data API: stack {self.stack_name()} "
+                    f"{'does not exist' if status is None else 'has no awsAppsyncApiId output'} in {self.aws.region()}.",
+                    f"Deploy it first: ampflow deploy {self.environment.name}.",
+                )
+            self._api_id = outputs["awsAppsyncApiId"]
+        return self._api_id
+
+    def describe(self) -> dict[str, Any]:
+        region = self.aws.region()
+        stack = self.stack_name()
+        return {
+            "target": self.kind,
+            "environment": self.environment.name,
+            "aws_region": region,
+            "stack_name": stack,
+            "api_id": self._api_id or "",
+            "console": f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks?filteringText={stack}",
+        }
+
+    def preflight(self, log: Log) -> None:
+        """Credentials through the standard chain, checked with STS; the region CDK-bootstrapped."""
+        where = f"profile '{self.aws.profile_name or os.environ.get('AWS_PROFILE') or 'default'}', region {self.aws.region()}"
+        try:
+            identity = self.client("sts").get_caller_identity()
+        except (NoCredentialsError, NoRegionError, ClientError, BotoCoreError) as error:
+            raise DeploymentError(
+                f"No usable AWS credentials for environment '{self.environment.name}' ({where}): {type(error).__name__}.",
+                "Configure credentials for that profile and region (`aws configure --profile <name>` or "
+                "`aws sso login --profile <name>`), or set profile/region for the environment in ampflow.toml.",
+            ) from None
+        log(f"AWS account {identity['Account']} ({where})")
+        try:
+            version = self.client("ssm").get_parameter(Name=BOOTSTRAP_PARAMETER)["Parameter"]["Value"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ParameterNotFound", "AccessDeniedException"):
+                raise DeploymentError(
+                    f"Region {self.aws.region()} of account {identity['Account']} is not CDK-bootstrapped "
+                    f"({BOOTSTRAP_PARAMETER} not found).",
+                    f"Run `npx cdk bootstrap aws://{identity['Account']}/{self.aws.region()}` once, then deploy again.",
+                ) from None
+            raise
+        log(f"CDK bootstrap version {version} in {self.aws.region()}")
+
+    def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log) -> DeploymentReport:
+        self.preflight(log)
+        before = self._live_specs(desired)
+        command = self.deploy_command()
+        log(f"Running {' '.join(command)}")
+        finished = run_streamed(command, self.project.root, self.command_environment(), log)
+        status, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+        if finished.returncode != 0 or status not in SUCCEEDED:
+            raise self._deployment_failure(finished.returncode, status)
+        self._api_id = outputs.get("awsAppsyncApiId") or None
+        report = DeploymentReport()
+        after = self._live_specs(desired)
+        for model in sorted(desired.tables):
+            name = self.table_name(model)
+            if before.get(model) is None:
+                action = "created"
+            elif after.get(model) is not None and before[model] != after[model]:
+                action = "updated"
+            else:
+                action = "unchanged"
+            report.changes.append(TableChange(model, name, action))
+        return report
+
+    def _live_specs(self, desired: DesiredBackend) -> dict[str, Any]:
+        try:
+            self._api_id = None
+            return {model: live.spec if live else None for model, live in self.live_tables(desired).items()}
+        except DeploymentError:  # not deployed yet
+            return {}
+
+    def _deployment_failure(self, returncode: int, status: str | None) -> DeploymentError:
+        stack = self.stack_name()
+        events = failed_events(self.client("cloudformation"), stack) if status is not None else []
+        reasons = [f"  - [{event.stack}] {event.describe()}" for event in events[:MAX_REASONS]]
+        state = "does not exist" if status is None else f"is {status}"
+        exit_note = f"ampx exited {returncode}" if returncode else "ampx exited 0 but the deployment did not succeed"
+        table = "| stack | resource | type | status | reason |\n|---|---|---|---|---|\n" + "\n".join(
+            f"| {e.stack} | {e.logical_id} | {e.resource_type} | {e.status} | {e.reason} |" for e in events
+        )
+        return DeploymentError(
+            f"Deployment of environment '{self.environment.name}' failed: {exit_note}; stack {stack} {state}."
+            + ("\nCloudFormation reports:\n" + "\n".join(reasons) if reasons else ""),
+            "Fix the cause above (often a schema error in amplify/ or missing permissions) and deploy again; "
+            f"the stack's events are in the CloudFormation console: {self.describe()['console']}",
+            details={"stack_status": str(status), "failed_events": table if events else "none recorded"},
+        )
+
+    def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
+        """`ampx generate outputs` and `ampx generate graphql-client-code` for the deployed stack."""
+        staging = directory.with_name(f".{directory.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        stack = ["--stack", self.stack_name()]
+        commands = [
+            ["npx", "ampx", "generate", "outputs", *stack, "--out-dir", str(staging)],
+            ["npx", "ampx", "generate", "graphql-client-code", *stack, "--out", str(staging / "graphql"),
+             "--format", "graphql-codegen", "--statement-target", "graphql"],
+        ]
+        for command in commands:
+            finished = run_streamed(command, self.project.root, self.command_environment(), log)
+            if finished.returncode != 0:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise DeploymentError(
+                    f"`{' '.join(command[:4])}` failed for environment '{self.environment.name}' (exit {finished.returncode}).",
+                    "Check the output above; the stack must be deployed and readable with these credentials.",
+                )
+        shutil.rmtree(directory, ignore_errors=True)
+        staging.rename(directory)
+        return sorted(path for path in directory.rglob("*") if path.is_file())
+
+
+class SandboxTarget(AmpxTarget):
+    kind = "sandbox"
+
+    @property
+    def identifier(self) -> str:
+        return self.environment.sandbox_identifier or self.environment.name
+
+    def backend_identifier(self, namespace: str) -> BackendIdentifier:
+        return BackendIdentifier(namespace=namespace, name=self.identifier, type="sandbox")
+
+    def deploy_command(self) -> list[str]:
+        out = self.project.client_dir(self.environment.name)
+        out.mkdir(parents=True, exist_ok=True)
+        return ["npx", "ampx", "sandbox", "--once", "--identifier", self.identifier, "--outputs-out-dir", str(out)]
+
+    def destroy(self, log: Log) -> None:
+        if self.environment.protected:
+            raise ConfigurationError(
+                f"Refusing to destroy protected environment '{self.environment.name}'.",
+                "Protected environments are never torn down by ampflow; set protected = false in ampflow.toml first "
+                "if you really mean it.",
+            )
+        command = ["npx", "ampx", "sandbox", "delete", "--yes", "--identifier", self.identifier]
+        log(f"Running {' '.join(command)}")
+        finished = run_streamed(command, self.project.root, self.command_environment(), log)
+        if finished.returncode != 0:
+            raise DeploymentError(f"`ampx sandbox delete` failed (exit {finished.returncode}).", "See its output above.")
+
+
+class BranchTarget(AmpxTarget):
+    kind = "branch"
+
+    def backend_identifier(self, namespace: str) -> BackendIdentifier:
+        return BackendIdentifier(namespace=str(self.environment.app_id), name=str(self.environment.branch), type="branch")
+
+    def deploy_command(self) -> list[str]:
+        out = self.project.client_dir(self.environment.name)
+        out.mkdir(parents=True, exist_ok=True)
+        return ["npx", "ampx", "pipeline-deploy", "--branch", str(self.environment.branch),
+                "--app-id", str(self.environment.app_id), "--outputs-out-dir", str(out)]
+
+    def command_environment(self) -> dict[str, str]:
+        return {**super().command_environment(), "CI": "1"}  # pipeline-deploy refuses to run without it

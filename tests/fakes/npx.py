@@ -1,0 +1,88 @@
+"""A stand-in for `npx ampx` in tests: records its arguments and environment, plays ampx's part.
+
+It deploys what the test's spec file describes as a CloudFormation stack in the moto
+server named by AWS_ENDPOINT_URL (tables and an awsAppsyncApiId output), writes
+amplify_outputs.json, and exits as the spec's mode says.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import boto3
+
+
+def option(arguments, name):
+    return arguments[arguments.index(name) + 1] if name in arguments else None
+
+
+def main() -> int:
+    arguments = sys.argv[1:]
+    spec = json.loads(Path(os.environ["FAKE_AMPX_SPEC"]).read_text())
+    with open(os.environ["FAKE_AMPX_LOG"], "a") as log:
+        log.write(json.dumps({
+            "argv": arguments,
+            "env": {key: os.environ.get(key) for key in ("CI", "AWS_REGION", "AWS_PROFILE")},
+            "cwd": os.getcwd(),
+        }) + "\n")
+    if arguments[:1] != ["ampx"]:
+        print(f"fake npx only plays ampx, not {arguments}", file=sys.stderr)
+        return 2
+    command = arguments[1:]
+    mode = spec.get("mode", "success")
+    cloudformation = boto3.client("cloudformation")
+    if command[:1] == ["pipeline-deploy"] or (command[:1] == ["sandbox"] and "delete" not in command):
+        print("[Sandbox] Deploying the backend...")
+        if mode == "exit_nonzero":
+            print("[SyntaxError] amplify/data/resource.ts: something is wrong", file=sys.stderr)
+            return 1
+        if mode == "report_failure_exit_zero":
+            print("[CloudformationStackCreateFailed] The CloudFormation deployment has failed.")
+            return 0  # what ampx sandbox --once can do
+        resources = {
+            f"{table['model']}Table": {"Type": "AWS::DynamoDB::Table", "Properties": table["properties"]}
+            for table in spec["tables"]
+        }
+        template = {"Resources": resources, "Outputs": {"awsAppsyncApiId": {"Value": spec["api_id"]}}}
+        existing = [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]]
+        if spec["stack_name"] not in existing:
+            cloudformation.create_stack(StackName=spec["stack_name"], TemplateBody=json.dumps(template))
+        out_dir = option(command, "--outputs-out-dir")
+        if out_dir:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            Path(out_dir, "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
+        print("Deployment completed")
+        return 0
+    if command[:2] == ["generate", "outputs"]:
+        Path(option(command, "--out-dir")).mkdir(parents=True, exist_ok=True)
+        Path(option(command, "--out-dir"), "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
+        return 0
+    if command[:2] == ["generate", "graphql-client-code"]:
+        out = Path(option(command, "--out"))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "queries.graphql").write_text("query ListTodos { listTodos { items { id } } }\n")
+        return 0
+    if command[:2] == ["sandbox", "delete"]:
+        cloudformation.delete_stack(StackName=spec["stack_name"])
+        print("Deleted")
+        return 0
+    print(f"fake ampx does not know {command}", file=sys.stderr)
+    return 2
+
+
+def outputs(spec):
+    return {
+        "version": "1.4",
+        "data": {
+            "url": f"https://{spec['api_id']}.appsync-api.us-east-1.amazonaws.com/graphql",
+            "aws_region": "us-east-1",
+            "api_key": spec.get("api_key", "da2-fakefakefakefakefakefake1"),
+            "default_authorization_type": "API_KEY",
+            "authorization_types": ["AWS_IAM"],
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The sandbox and branch targets: real ampflow code, a fake `npx` playing ampx, moto playing AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.workflow import DeployedState, EnvironmentWorkspace, deploy_backend
+from ampflow_dagster.targets.aws import AwsSettings
+
+from conftest import CLOUD_IDENTIFIERS, REPO, App, failure_text, materialized
+
+SANDBOX, BRANCH = CLOUD_IDENTIFIERS
+API_IDS = {"sandbox": "sbx4n7q2w9e5r1t6y3u8i0o2pa", "branch": "brn1q2w3e4r5t6y7u8i9o0p1as"}
+CLOUD_CONFIG = """
+[environments.development]
+prefix = "[DEV]"
+target = "sandbox"
+sandbox_identifier = "devbox"
+automated_deploys = true
+protected = false
+
+[environments.production]
+prefix = "[PROD]"
+target = "branch"
+branch = "main"
+app_id = "d1a2b3c4d5e6f7"
+protected = true
+
+[models.InventoryItem]
+label_field = "name"
+"""
+
+
+class Cloud:
+    def __init__(self, app: App, root: Path, endpoint: str) -> None:
+        self.app, self.root, self.endpoint = app, root, endpoint
+        self.spec_file, self.log_file = root / "ampx-spec.json", root / "ampx-calls.jsonl"
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def expect(self, kind: str, mode: str = "success") -> None:
+        """What the next `npx ampx` deploy does: create the stack for `kind`, or fail as `mode` says."""
+        identifier = SANDBOX if kind == "sandbox" else BRANCH
+        desired = EnvironmentWorkspace.open(self.app.project, "development" if kind == "sandbox" else "production",
+                                            AwsSettings()).desired()
+        self.spec_file.write_text(json.dumps({
+            "mode": mode, "stack_name": identifier.stack_name(), "api_id": API_IDS[kind],
+            "tables": table_properties(desired, API_IDS[kind]),
+        }))
+
+    def calls(self) -> list[dict[str, Any]]:
+        if not self.log_file.exists():
+            return []
+        return [json.loads(line) for line in self.log_file.read_text().splitlines()]
+
+
+def table_properties(desired: DesiredBackend, api_id: str) -> list[dict[str, Any]]:
+    tables = []
+    for model, spec in desired.tables.items():
+        keys = lambda h, r: [{"AttributeName": h, "KeyType": "HASH"}] + ([{"AttributeName": r, "KeyType": "RANGE"}] if r else [])  # noqa: E731
+        properties = {
+            "TableName": f"{model}-{api_id}-NONE",
+            "KeySchema": keys(spec.hash_key, spec.range_key),
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in spec.attribute_types.items()],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamViewType": spec.stream_view_type},
+        }
+        if spec.indexes:
+            properties["GlobalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": keys(i.hash_key, i.range_key), "Projection": {"ProjectionType": "ALL"}}
+                for i in spec.indexes
+            ]
+        tables.append({"model": model, "properties": properties})
+    return tables
+
+
+@pytest.fixture
+def cloud(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    aws = EmbeddedEmulator(tmp_path / "aws")
+    endpoint = aws.ensure_running().endpoint
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npx").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests" / "fakes" / "npx.py"}" "$@"\n')
+    (bin_dir / "npx").chmod(0o755)
+    fake = Cloud(app, tmp_path, endpoint)
+    for name, value in {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "AKIAFAKEAMPFLOWTEST1",
+        "AWS_SECRET_ACCESS_KEY": "fake/secret/ampflow/test/key/0123456789",
+        "AWS_REGION": "us-east-1",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "FAKE_AMPX_SPEC": str(fake.spec_file),
+        "FAKE_AMPX_LOG": str(fake.log_file),
+    }.items():
+        monkeypatch.setenv(name, value)
+    (app.root / "ampflow.toml").write_text(CLOUD_CONFIG)
+    fake.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="21", Type="String")
+    yield fake
+    aws.stop()
+
+
+def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox")
+    assets = materialized(app.materialize("development", instance))
+    deploy_call = cloud.calls()[0]
+    assert deploy_call["argv"][:5] == ["ampx", "sandbox", "--once", "--identifier", "devbox"]
+    assert deploy_call["argv"][5:] == ["--outputs-out-dir", str(app.root / "clients" / "development")]
+    assert Path(deploy_call["cwd"]) == app.root
+    assert assets["backend_deployment"]["deployment"] == "deployed" and assets["backend_deployment"]["tables_created"] == 5
+    assert SANDBOX.stack_name() in assets["backend_deployment"]["console"]
+    assert assets["verified_tables"]["table_count"] == 5
+    todos = cloud.client("dynamodb").scan(TableName=f"Todo-{API_IDS['sandbox']}-NONE")["Items"]
+    assert sorted(item["content"]["S"] for item in todos)[0].startswith("[DEV] ")
+    generate = [call["argv"][:3] for call in cloud.calls()[1:]]
+    assert generate == [["ampx", "generate", "outputs"], ["ampx", "generate", "graphql-client-code"]]
+    assert all(SANDBOX.stack_name() in call["argv"] for call in cloud.calls()[1:])
+    outputs = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
+    assert API_IDS["sandbox"] in outputs["data"]["url"]
+
+
+def test_branch_deploy_runs_pipeline_deploy_with_ci(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("branch")
+    app.materialize("production", instance, selection=["backend_deployment", "verified_tables"])
+    call = cloud.calls()[0]
+    assert call["argv"][:6] == ["ampx", "pipeline-deploy", "--branch", "main", "--app-id", "d1a2b3c4d5e6f7"]
+    assert call["env"]["CI"] == "1"
+    assert cloud.client("cloudformation").describe_stacks(StackName=BRANCH.stack_name())["Stacks"]
+
+
+def test_nonzero_exit_fails_the_deployment(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox", mode="exit_nonzero")
+    result = app.materialize("development", instance, selection=["backend_deployment"], raise_on_error=False)
+    assert not result.success
+    text = failure_text(result)
+    assert "ampx exited 1" in text and "does not exist" in text
+
+
+def test_exit_zero_without_a_stack_is_a_failure(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox", mode="report_failure_exit_zero")
+    result = app.materialize("development", instance, selection=["backend_deployment"], raise_on_error=False)
+    assert not result.success
+    assert "ampx exited 0 but the deployment did not succeed" in failure_text(result)
+
+
+def test_exit_zero_with_a_failed_stack_reports_cloudformations_reasons(app: App, cloud: Cloud) -> None:
+    cloud.expect("sandbox", mode="report_failure_exit_zero")
+    workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
+    workspace.desired()
+    stack = SANDBOX.stack_name()
+    stack_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1"
+    nested_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}-data-ABC/2"
+    cloudformation = workspace.target.client("cloudformation")
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+    def event(stack_arn, logical, kind, status, reason, seconds, physical=None):
+        return {"StackId": stack_arn, "EventId": f"{logical}-{seconds}", "StackName": stack, "LogicalResourceId": logical,
+                "PhysicalResourceId": physical or logical, "ResourceType": kind, "ResourceStatus": status,
+                "ResourceStatusReason": reason, "Timestamp": start + timedelta(seconds=seconds)}
+
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {stack} does not exist")
+        stubber.add_response("describe_stacks", {"Stacks": [
+            {"StackName": stack, "StackId": stack_id, "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": start}]})
+        stubber.add_response("describe_stack_events", {"StackEvents": [
+            event(stack_id, stack, "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", "", 9, stack_id),
+            event(stack_id, "data", "AWS::CloudFormation::Stack", "CREATE_FAILED",
+                  "Embedded stack data was not successfully created", 8, nested_id),
+            event(stack_id, stack, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated", 0, stack_id),
+        ]})
+        stubber.add_response("describe_stack_events", {"StackEvents": [
+            event(nested_id, "TodoTable", "AWS::DynamoDB::Table", "CREATE_FAILED", "Resource creation cancelled", 7),
+            event(nested_id, "GraphQLAPI", "AWS::AppSync::GraphQLApi", "CREATE_FAILED",
+                  "Schema Creation Status is FAILED with details: Unknown type Todoo", 5),
+        ]})
+        with pytest.raises(DeploymentError) as raised:
+            deploy_backend(workspace, deployed=DeployedState(), force=False, allow_destructive=False, log=lambda _: None)
+    message = str(raised.value)
+    assert "ampx exited 0 but the deployment did not succeed" in message and "ROLLBACK_COMPLETE" in message
+    reasons = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert "Unknown type Todoo" in reasons[0]  # the root cause comes first, the cascades after
+    assert any("Embedded stack data" in line for line in reasons[1:])
+    assert "Unknown type Todoo" in raised.value.details["failed_events"]
+
+
+def test_missing_credentials_name_profile_and_region(app: App, instance, cloud: Cloud, monkeypatch) -> None:
+    cloud.expect("sandbox")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_PROFILE", "team-dev")
+    (cloud.root / "no-config").write_text("[profile team-dev]\nregion = us-east-1\n")
+    result = app.materialize("development", instance, selection=["backend_deployment"], raise_on_error=False)
+    text = failure_text(result)
+    assert "No usable AWS credentials" in text and "profile 'team-dev', region us-east-1" in text
+    assert cloud.calls() == []  # ampx never ran
+
+
+def test_unbootstrapped_region_says_to_bootstrap(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox")
+    cloud.client("ssm").delete_parameter(Name="/cdk-bootstrap/hnb659fds/version")
+    result = app.materialize("development", instance, selection=["backend_deployment"], raise_on_error=False)
+    assert "npx cdk bootstrap aws://123456789012/us-east-1" in failure_text(result)
+    assert cloud.calls() == []
+
+
+def test_credentials_never_reach_logs_or_metadata(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox")
+    result = app.materialize("development", instance)
+    logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
+    assert "fake/secret/ampflow/test/key" not in logged and "AKIAFAKEAMPFLOWTEST1" not in logged
+
+
+def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:
+    cloud.expect("sandbox")
+    app.materialize("development", instance, selection=["backend_deployment"])
+    ampflow = str(Path(sys.executable).with_name("ampflow"))
+    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    refused = subprocess.run([ampflow, "destroy", "production", "--yes"], cwd=app.root, env=environment,
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "Refusing to destroy environment 'production': it is protected" in refused.stderr
+    deleted = subprocess.run([ampflow, "destroy", "development", "--yes"], cwd=app.root, env=environment,
+                             capture_output=True, text=True)
+    assert deleted.returncode == 0, deleted.stderr
+    assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", "devbox"]
+    stacks = cloud.client("cloudformation").describe_stacks()["Stacks"]
+    assert SANDBOX.stack_name() not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
