@@ -158,6 +158,12 @@ def test_exit_zero_without_a_stack_is_a_failure(app: App, instance, cloud: Cloud
     assert "ampx exited 0 but the deployment did not succeed" in failure_text(result)
 
 
+def test_a_deployment_that_writes_no_outputs_file_fails(app: App, instance, cloud: Cloud) -> None:
+    cloud.expect("sandbox", mode="no_outputs")
+    result = app.materialize("development", instance, selection=["backend_deployment"], raise_on_error=False)
+    assert not result.success and "wrote no new" in failure_text(result)
+
+
 def test_exit_zero_with_a_failed_stack_reports_cloudformations_reasons(app: App, cloud: Cloud) -> None:
     cloud.expect("sandbox", mode="report_failure_exit_zero")
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())

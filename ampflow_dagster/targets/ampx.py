@@ -123,12 +123,19 @@ class AmpxTarget(DeployTarget):
     def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log) -> DeploymentReport:
         self.preflight(log)
         before = self._live_specs(desired)
+        outputs_file = self.project.client_dir(self.environment.name) / "amplify_outputs.json"
+        previous_outputs = outputs_file.stat().st_mtime_ns if outputs_file.is_file() else None
         command = self.deploy_command()
         log(f"Running {' '.join(command)}")
         finished = run_streamed(command, self.project.root, self.command_environment(), log)
         status, outputs = stack_status(self.client("cloudformation"), self.stack_name())
         if finished.returncode != 0 or status not in SUCCEEDED:
             raise self._deployment_failure(finished.returncode, status)
+        if not outputs_file.is_file() or outputs_file.stat().st_mtime_ns == previous_outputs:
+            raise DeploymentError(
+                f"ampx reported success for environment '{self.environment.name}' but wrote no new {outputs_file}.",
+                "Run the deployment again; if it persists, run the ampx command above by hand to see why.",
+            )
         self._api_id = outputs.get("awsAppsyncApiId") or None
         report = DeploymentReport()
         after = self._live_specs(desired)

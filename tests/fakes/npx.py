@@ -49,7 +49,7 @@ def main() -> int:
         if spec["stack_name"] not in existing:
             cloudformation.create_stack(StackName=spec["stack_name"], TemplateBody=json.dumps(template))
         out_dir = option(command, "--outputs-out-dir")
-        if out_dir:
+        if out_dir and mode != "no_outputs":
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             Path(out_dir, "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
         print("Deployment completed")
