@@ -4,10 +4,9 @@ from typing import Any
 
 import dagster as dg
 
-from ampflow_dagster.defs.assets import api_client, backend_deployment, seeded_assets, verified_tables
+from ampflow_dagster.defs.assets import api_client, backend_deployment, reported_as_failure, seeded_assets, verified_tables
 from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
-from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.workflow import clean_environment, destroy_environment
 
 SEEDED = dg.AssetSelection.assets(*seeded_assets)
@@ -28,32 +27,28 @@ def _full_workflow(name: str, environment: str, script: str) -> Any:
 amplify_dev = _full_workflow("amplify_dev", "development", "amplify:dev")
 amplify_prod = _full_workflow("amplify_prod", "production", "amplify:prod")
 
-amplify_deploy = dg.define_asset_job(
-    name="amplify_deploy",
-    selection=DEPLOY,
-    partitions_def=environment_partitions,
-    description="`npm run amplify:optimize <env>`: deploy the chosen environment (skipped when unchanged) and verify it.",
+def _environment_job(name: str, selection: dg.AssetSelection, description: str, config: dict | None = None) -> Any:
+    """A job over the chosen environment partition."""
+    return dg.define_asset_job(
+        name=name, selection=selection, partitions_def=environment_partitions, config=config, description=description
+    )
+
+
+amplify_deploy = _environment_job(
+    "amplify_deploy", DEPLOY,
+    "`npm run amplify:optimize <env>`: deploy the chosen environment (skipped when unchanged) and verify it.",
 )
-amplify_seed = dg.define_asset_job(
-    name="amplify_seed",
-    selection=SEEDED,
-    partitions_def=environment_partitions,
-    description="`npm run amplify:seed:<env>`: reapply the chosen environment's seed data.",
-)
-amplify_force = dg.define_asset_job(
-    name="amplify_force",
-    selection=DEPLOY | dg.AssetSelection.assets(api_client),
-    partitions_def=environment_partitions,
+amplify_seed = _environment_job("amplify_seed", SEEDED, "`npm run amplify:seed:<env>`: reapply the chosen environment's seed data.")
+amplify_force = _environment_job(
+    "amplify_force", DEPLOY | dg.AssetSelection.assets(api_client),
+    "`npm run amplify:gen2:force`: a clean deployment (tables recreated), verification and client.",
     config={"ops": {"backend_deployment": {"config": {"force": True}}}},
-    description="`npm run amplify:gen2:force`: a clean deployment (tables recreated), verification and client.",
+)
+amplify_reconcile = _environment_job(
+    "amplify_reconcile", EVERYTHING,
+    "Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
 )
 
-amplify_reconcile = dg.define_asset_job(
-    name="amplify_reconcile",
-    selection=EVERYTHING,
-    partitions_def=environment_partitions,
-    description="Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
-)
 
 class CleanConfig(dg.Config):
     environment: str
@@ -62,10 +57,8 @@ class CleanConfig(dg.Config):
 
 @dg.op(description="Remove every item carrying the environment's prefix from that environment's tables.")
 def remove_seed_items(context: dg.OpExecutionContext, config: CleanConfig, amplify_app: AmplifyAppResource, aws: AwsResource):
-    try:
+    with reported_as_failure():
         removed = clean_environment(amplify_app.workspace(config.environment, aws), log=context.log.info)
-    except AmpflowError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
     context.add_output_metadata({"environment": config.environment, "items_removed": sum(removed.values()), **{
         f"removed_{model}": count for model, count in removed.items()}})
 
@@ -82,10 +75,8 @@ class DestroyConfig(dg.Config):
 
 @dg.op(description="Tear down a sandbox environment's backend with `ampx sandbox delete --yes`.")
 def delete_sandbox(context: dg.OpExecutionContext, config: DestroyConfig, amplify_app: AmplifyAppResource, aws: AwsResource):
-    try:
+    with reported_as_failure():
         destroy_environment(amplify_app.workspace(config.environment, aws), log=context.log.info)
-    except AmpflowError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
 
 
 @dg.job(description="`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.")
