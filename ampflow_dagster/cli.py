@@ -217,6 +217,34 @@ def clean(session: Session, environment: str) -> None:
     run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": environment}}}})
 
 
+@main.command(help="Print what deploying ENV would do to each table (create, update, replace, delete), changing nothing.")
+@environment_argument
+@click.option("--force", is_flag=True, help="Plan a clean deployment instead.")
+@click.pass_obj
+def plan(session: Session, environment: str, force: bool) -> None:
+    from ampflow_dagster.planning import plan_text
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.workflow import EnvironmentWorkspace, plan_deployment
+
+    environment = checked(session, environment)
+    try:
+        workspace = EnvironmentWorkspace.open(session.project, environment, AwsSettings())
+        changes = plan_deployment(workspace, force=force)
+    except AmpflowError as error:
+        fail(error)
+        return
+    click.secho(f"Plan for {environment} (amplify/ {workspace.fingerprint()}):", bold=True)
+    click.echo(plan_text(changes))
+    losing = [change for change in changes if change.loses_items]
+    if losing:
+        protected = workspace.environment.protected
+        click.secho(
+            f"{len(losing)} change(s) would lose items; "
+            + ("refused unless --allow-destructive; " if protected else "")
+            + "each table is backed up first.", fg="yellow",
+        )
+
+
 @main.command(help="Tear down a sandbox environment's backend (ampx sandbox delete); refused for protected and branch ones.")
 @environment_argument
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

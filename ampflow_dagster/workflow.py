@@ -19,6 +19,7 @@ from pathlib import Path
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.errors import VerificationError
 from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
 from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for, load_seed_set
@@ -80,6 +81,8 @@ class DeploymentOutcome:
     model_versions: dict[str, str]
     report: DeploymentReport = field(default_factory=DeploymentReport)
     drift: list[str] = field(default_factory=list)
+    plan: list[PlannedChange] = field(default_factory=list)
+    backups: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -122,15 +125,29 @@ def deploy_backend(
     else:
         reason = f"amplify/ changed ({deployed.fingerprint} -> {fingerprint})"
     log(f"Deploying {workspace.environment.name}: {reason}")
+    target = workspace.target
     with workspace.exclusive():
-        report = workspace.target.deploy(
-            desired, force=force, allow_destructive=allow_destructive, automated=automated, log=log
+        target.preflight(log)
+        plan = target.plan(desired, force=force)
+        log("Plan:\n" + plan_text(plan))
+        losing = guard_destructive_changes(
+            plan, workspace.environment, allow_destructive=allow_destructive, automated=automated
         )
+        backups = back_up_tables(target.dynamodb_client(), losing, workspace.environment) if losing else {}
+        for table, backup in backups.items():
+            log(f"Backed up {table}: {backup}")
+        report = target.deploy(desired, plan, log=log)
     return DeploymentOutcome(
         fingerprint, desired.template_hash(), skipped=False, reason=reason,
         model_versions=_model_versions(desired, deployed, report), report=report, drift=drift,
-        seconds=time.monotonic() - started,
+        plan=plan, backups=backups, seconds=time.monotonic() - started,
     )
+
+
+def plan_deployment(workspace: EnvironmentWorkspace, *, force: bool = False) -> list[PlannedChange]:
+    """`ampflow plan`: what deploying now would do, changing nothing."""
+    workspace.target.preflight(lambda _: None)
+    return workspace.target.plan(workspace.desired(), force=force)
 
 
 def _model_versions(desired: DesiredBackend, deployed: DeployedState, report: DeploymentReport | None) -> dict[str, str]:

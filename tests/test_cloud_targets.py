@@ -180,7 +180,8 @@ def test_exit_zero_with_a_failed_stack_reports_cloudformations_reasons(app: App,
                 "ResourceStatusReason": reason, "Timestamp": start + timedelta(seconds=seconds)}
 
     with Stubber(cloudformation) as stubber:
-        stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {stack} does not exist")
+        for _ in ("plan", "tables before the deployment"):
+            stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {stack} does not exist")
         stubber.add_response("describe_stacks", {"Stacks": [
             {"StackName": stack, "StackId": stack_id, "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": start}]})
         stubber.add_response("describe_stack_events", {"StackEvents": [

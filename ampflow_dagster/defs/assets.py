@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import dagster as dg
 
 from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.planning import plan_markdown
 from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.workflow import (
     DeployedState,
@@ -110,16 +111,13 @@ def backend_deployment(
     if outcome.drift:
         metadata["drift_found"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in outcome.drift))
     if not outcome.skipped:
-        for action in ("created", "updated", "replaced", "recreated", "unchanged"):
+        for action in ("created", "updated", "replaced", "recreated", "deleted", "unchanged"):
             metadata[f"tables_{action}"] = report.count(action)
-        metadata["changes"] = dg.MetadataValue.md(
-            "| model | table | action | details |\n|---|---|---|---|\n"
-            + "\n".join(f"| {c.model} | `{c.table}` | {c.action} | {c.details} |" for c in report.changes)
-        )
-        if report.undeclared_tables:
-            metadata["undeclared_tables"] = dg.MetadataValue.md(
-                "Tables of this environment that amplify/ no longer declares (kept, with their items):\n"
-                + "\n".join(f"- `{name}`" for name in report.undeclared_tables)
+        metadata["plan"] = dg.MetadataValue.md(plan_markdown(outcome.plan))
+        if outcome.backups:
+            metadata["backups"] = dg.MetadataValue.md(
+                "On-demand backups taken before the destructive changes:\n"
+                + "\n".join(f"- `{table}`: `{arn}`" for table, arn in outcome.backups.items())
             )
     context.log.info(f"{environment}: {metadata['deployment']} ({outcome.reason})")
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.template_hash))

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import ConfigurationError, DeploymentError
+from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -120,8 +121,7 @@ class AmpxTarget(DeployTarget):
             raise
         log(f"CDK bootstrap version {version} in {self.aws.region()}")
 
-    def deploy(self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log) -> DeploymentReport:
-        self.preflight(log)
+    def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:
         before = self._live_specs(desired)
         outputs_file = self.project.client_dir(self.environment.name) / "amplify_outputs.json"
         previous_outputs = outputs_file.stat().st_mtime_ns if outputs_file.is_file() else None
@@ -200,6 +200,7 @@ class AmpxTarget(DeployTarget):
 
 class SandboxTarget(AmpxTarget):
     kind = "sandbox"
+    replaces_on_index_change = True
 
     @property
     def identifier(self) -> str:

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.errors import ConfigurationError, DeploymentError
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.table_names import table_name
+from ampflow_dagster.planning import PlannedChange, plan_table_changes
+from ampflow_dagster.table_names import belongs_to_api, model_of, table_name
+from ampflow_dagster.targets.dynamodb_tables import list_tables
 from ampflow_dagster.verification.table_state import LiveTable, read_live_table, table_differences
 
 Log = Callable[[str], None]
@@ -29,7 +31,6 @@ class TableChange:
 @dataclass
 class DeploymentReport:
     changes: list[TableChange] = field(default_factory=list)
-    undeclared_tables: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -59,14 +60,35 @@ class DeployTarget(ABC):
     def dynamodb_resource(self) -> Any:
         """A boto3 DynamoDB resource on the same endpoint and credentials (for its batch writer)."""
 
-    @abstractmethod
-    def deploy(
-        self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log
-    ) -> DeploymentReport:
-        """Make the environment match `desired`; `force` rebuilds it from nothing.
+    # Whether Amplify replaces a table when only its secondary indexes change (it does in a sandbox).
+    replaces_on_index_change = False
+    # Whether `force` rebuilds the tables (local) or only redeploys (cloud targets never drop tables for it).
+    recreates_on_force = False
 
-        `automated` deployments (sensor, schedule) never replace or delete a table holding items.
-        """
+    @abstractmethod
+    def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:
+        """Carry out `plan` (already guarded and backed up) so the environment matches `desired`."""
+
+    def plan(self, desired: DesiredBackend, *, force: bool) -> list[PlannedChange]:
+        """What deploying `desired` would do to each table, without changing anything."""
+        try:
+            api_id = self.api_id()
+        except DeploymentError:  # never deployed: every table is new
+            return [PlannedChange(model, f"{model}-<new API>-NONE", "create", "new table") for model in sorted(desired.tables)]
+        live = self.live_tables(desired)
+        names = {model: table_name(model, api_id) for model in desired.tables}
+        declared = set(names.values())
+        client = self.dynamodb_client()
+        undeclared = {}
+        for name in list_tables(client):
+            if belongs_to_api(name, api_id) and name not in declared:
+                table = read_live_table(client, name, model_of(name, api_id))
+                if table is not None:
+                    undeclared[name] = table
+        return plan_table_changes(
+            desired, live, names, undeclared,
+            replaces_on_index_change=self.replaces_on_index_change, recreate_all=force and self.recreates_on_force,
+        )
 
     @abstractmethod
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
@@ -94,6 +116,9 @@ class DeployTarget(ABC):
         with ThreadPoolExecutor(max_workers=min(16, max(1, len(models)))) as pool:
             found = pool.map(lambda model: read_live_table(client, names[model], model), models)
             return dict(zip(models, found))
+
+    def preflight(self, log: Log) -> None:
+        """Checks before a deployment may start (credentials, bootstrap); nothing to check by default."""
 
     def drift(self, desired: DesiredBackend) -> list[str]:
         """Why the live tables do not match `desired`; empty when they do."""

@@ -13,18 +13,20 @@ from typing import Any
 
 from ampflow_dagster.client.outputs import write_client
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.table_names import belongs_to_api, local_api_id
+from ampflow_dagster.table_names import local_api_id
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
-from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table, holds_items, list_tables, update_table_in_place
+from ampflow_dagster.planning import PlannedChange
+from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
-from ampflow_dagster.verification.table_state import table_differences
+from ampflow_dagster.verification.table_state import read_live_table, table_differences
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+PAST_TENSE = {"create": "created", "update": "updated", "replace": "replaced", "recreate": "recreated",
+              "delete": "deleted", "none": "unchanged"}
 
 
 def configured_endpoint(aws: AwsSettings) -> tuple[str, str] | None:
@@ -39,6 +41,7 @@ def configured_endpoint(aws: AwsSettings) -> tuple[str, str] | None:
 
 class LocalTarget(DeployTarget):
     kind = "local"
+    recreates_on_force = True
 
     def __init__(self, project: Project, environment: Environment, aws: AwsSettings) -> None:
         super().__init__(environment)
@@ -88,62 +91,21 @@ class LocalTarget(DeployTarget):
             "api_id": self.api_id(),
         }
 
-    def deploy(
-        self, desired: DesiredBackend, *, force: bool, allow_destructive: bool, automated: bool, log: Log
-    ) -> DeploymentReport:
+    def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:
         client = self.dynamodb_client()
-        live = self.live_tables(desired)
         report = DeploymentReport()
-        if force:
-            existing = [self.table_name(model) for model, table in live.items() if table is not None]
-            self._guard_destructive(client, existing, "recreated by a forced deployment", allow_destructive, automated)
-            for name in existing:
-                log(f"Deleting {name} for a clean deployment")
-                delete_table(client, name)
-            live = {model: None for model in live}
-        tags = {"ampflow:environment": self.environment.name, "amplify:model": ""}
-        for model, spec in sorted(desired.tables.items()):
-            name = self.table_name(model)
-            table = live[model]
-            if table is None:
-                log(f"Creating {name}")
-                create_table(client, name, spec, {**tags, "amplify:model": model})
-                report.changes.append(TableChange(model, name, "recreated" if force else "created"))
-                continue
-            differences = table_differences(spec, table.spec)
-            if differences.key_schema:
-                self._guard_destructive(client, [name], "replaced (its key schema changed)", allow_destructive, automated)
-                log(f"Replacing {name}: {'; '.join(differences.key_schema)}")
-                delete_table(client, name)
-                create_table(client, name, spec, {**tags, "amplify:model": model})
-                report.changes.append(TableChange(model, name, "replaced", "; ".join(differences.key_schema)))
-            elif not differences.empty:
-                done = update_table_in_place(client, name, spec, differences)
-                log(f"Updated {name}: {', '.join(done)}")
-                report.changes.append(TableChange(model, name, "updated", ", ".join(done)))
-            else:
-                report.changes.append(TableChange(model, name, "unchanged"))
-        declared = {self.table_name(model) for model in desired.tables}
-        report.undeclared_tables = [
-            name for name in list_tables(client) if belongs_to_api(name, self.api_id()) and name not in declared
-        ]
+        tags = {"ampflow:environment": self.environment.name}
+        for change in plan:
+            spec = desired.tables.get(change.model)
+            if change.action in ("replace", "recreate", "delete"):
+                log(f"Deleting {change.table} ({change.action}: {change.details})")
+                delete_table(client, change.table)
+            if change.action in ("create", "replace", "recreate") and spec is not None:
+                log(f"Creating {change.table}")
+                create_table(client, change.table, spec, {**tags, "amplify:model": change.model})
+            if change.action == "update" and spec is not None:
+                live = read_live_table(client, change.table, change.model)
+                done = update_table_in_place(client, change.table, spec, table_differences(spec, live.spec))
+                log(f"Updated {change.table}: {', '.join(done)}")
+            report.changes.append(TableChange(change.model, change.table, PAST_TENSE[change.action], change.details))
         return report
-
-    def _guard_destructive(self, client: Any, tables: list[str], what: str, allow_destructive: bool, automated: bool) -> None:
-        """Refuse to drop items of a protected environment unless a person's run explicitly allows it."""
-        holding = [name for name in tables if holds_items(client, name)]
-        if holding and automated:
-            raise DeploymentError(
-                f"Automation refuses a destructive change to environment '{self.environment.name}': "
-                f"{', '.join(holding)} hold items and would be {what}, losing them.",
-                f"Review the change, then deploy by hand (ampflow deploy {self.environment.name}) once the data is backed up.",
-            )
-        if not self.environment.protected or allow_destructive:
-            return
-        if holding:
-            raise DeploymentError(
-                f"Refusing to change protected environment '{self.environment.name}': "
-                f"{', '.join(holding)} hold items and would be {what}, losing them.",
-                "Back up the data first; then, if you mean it, run the deployment with run config "
-                "`allow_destructive: true` for this environment.",
-            )
