@@ -230,7 +230,7 @@ def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> di
 def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:
     target = workspace.target
     with workspace.exclusive():
-        result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.api_id(), seed_set)
+        result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.gate(), seed_set)
     return SeedOutcome(seed_set, result)
 
 
@@ -245,7 +245,7 @@ def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, in
             schema = model_schema(desired.model_introspection, model, f"model {model}")
             label = label_field_for(workspace.config, schema, f"model {model}")
             empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
-            result = apply_seed_set(dynamodb, target.table_name(model), target.api_id(), empty)
+            result = apply_seed_set(dynamodb, target.table_name(model), target.gate(), empty)
             removed[model] = result.removed
             log(f"{target.table_name(model)}: removed {result.removed} item(s) prefixed {workspace.environment.prefix}")
     return removed

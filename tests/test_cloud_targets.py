@@ -225,11 +225,27 @@ def test_unbootstrapped_region_says_to_bootstrap(app: App, instance, cloud: Clou
     assert cloud.calls() == []
 
 
-def test_credentials_never_reach_logs_or_metadata(app: App, instance, cloud: Cloud) -> None:
+SECRET_API_KEY = "da2-ampflowsecretapikeyzz9"
+
+
+def test_secrets_never_reach_logs_metadata_or_cli_output(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:
     cloud.expect("sandbox")
+    spec = json.loads(cloud.spec_file.read_text())
+    cloud.spec_file.write_text(json.dumps({**spec, "api_key": SECRET_API_KEY}))
     result = app.materialize("development", instance)
+    assert SECRET_API_KEY in (app.root / "clients" / "development" / "amplify_outputs.json").read_text()
     logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
-    assert "fake/secret/ampflow/test/key" not in logged and "AKIAFAKEAMPFLOWTEST1" not in logged
+    assert "Deployment completed" in logged  # ampx's output did stream into the run
+    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1"):
+        assert secret not in logged
+    ampflow = str(Path(sys.executable).with_name("ampflow"))
+    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    (app.root / "amplify" / "data" / "resource.ts").write_text(
+        (app.root / "amplify" / "data" / "resource.ts").read_text() + "\n// force a deployment\n")
+    run = subprocess.run([ampflow, "dev"], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1"):
+        assert secret not in run.stdout + run.stderr
 
 
 def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:

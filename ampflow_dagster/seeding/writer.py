@@ -8,7 +8,7 @@ from typing import Any
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.seeding.seed_set import Key, SeedSet
-from ampflow_dagster.table_names import belongs_to_api
+from ampflow_dagster.isolation import EnvironmentGate
 
 TIMESTAMPS = ("createdAt", "updatedAt")
 
@@ -23,13 +23,9 @@ class SeedResult:
     updated: int
 
 
-def apply_seed_set(dynamodb: Any, table: str, api_id: str, seed_set: SeedSet, *, now: datetime | None = None) -> SeedResult:
+def apply_seed_set(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, *, now: datetime | None = None) -> SeedResult:
     """Make the environment's seed items in `table` exactly `seed_set`; leave every other item alone."""
-    if not belongs_to_api(table, api_id):
-        raise SeedError(
-            f"Refusing to seed {table}: it is not a table of environment '{seed_set.environment.name}' (API id {api_id}).",
-            "This is a bug or a misconfiguration: each environment only writes to its own tables.",
-        )
+    gate.table(table)
     stamp = _timestamp(now)
     key_attributes = seed_set.table_spec.key_attributes
     table_resource = dynamodb.Table(table)
@@ -54,6 +50,10 @@ def apply_seed_set(dynamodb: Any, table: str, api_id: str, seed_set: SeedSet, *,
         puts.append(stored)
         created += current is None
     deletes = [key for key, item in existing.items() if seed_set.owns(item) and key not in seed_set.items]
+    for item in puts:
+        gate.item(table, item, seed_set.label_field)
+    for key in deletes:
+        gate.item(table, existing[key], seed_set.label_field)
     _batch_write(table_resource, key_attributes, puts, deletes)
     return SeedResult(
         table=table, written=len(puts), unchanged=unchanged, removed=len(deletes), created=created, updated=len(puts) - created

@@ -12,6 +12,7 @@ from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import ConfigurationError, DeploymentError
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.isolation import EnvironmentGate
 from ampflow_dagster.planning import PlannedChange, plan_table_changes
 from ampflow_dagster.table_names import belongs_to_api, model_of, table_name
 from ampflow_dagster.targets.dynamodb_tables import list_tables
@@ -107,6 +108,10 @@ class DeployTarget(ABC):
 
     def table_name(self, model: str) -> str:
         return table_name(model, self.api_id())
+
+    def gate(self) -> EnvironmentGate:
+        """The check every write and delete of this environment passes."""
+        return EnvironmentGate(self.environment, self.api_id())
 
     def live_tables(self, desired: DesiredBackend) -> dict[str, LiveTable | None]:
         """Each desired model's live table (None where missing), described concurrently."""

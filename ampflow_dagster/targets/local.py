@@ -95,7 +95,9 @@ class LocalTarget(DeployTarget):
         client = self.dynamodb_client()
         report = DeploymentReport()
         tags = {"ampflow:environment": self.environment.name}
+        gate = self.gate()
         for change in plan:
+            gate.table(change.table)
             spec = desired.tables.get(change.model)
             if change.action in ("replace", "recreate", "delete"):
                 log(f"Deleting {change.table} ({change.action}: {change.details})")

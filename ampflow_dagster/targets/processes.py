@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 SECRET_LIKE = re.compile(r"(?i)(aws_secret_access_key|aws_session_token|secret|password|apikey|api_key)(\s*[=:]\s*)\S+")
+# AWS access key ids and AppSync API keys, wherever they appear.
+SECRET_TOKENS = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bda2-[a-z0-9]{16,}\b")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -37,7 +39,8 @@ def run_streamed(arguments: list[str], cwd: Path, environment: dict[str, str], l
 def redact(text: str) -> str:
     """Hide anything that looks like a credential, and the values of the AWS secret variables."""
     text = SECRET_LIKE.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
-    for variable in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    text = SECRET_TOKENS.sub("****", text)
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         value = os.environ.get(variable)
         if value and len(value) >= 8:
             text = text.replace(value, "****")

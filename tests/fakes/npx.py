@@ -52,6 +52,9 @@ def main() -> int:
         if out_dir and mode != "no_outputs":
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             Path(out_dir, "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
+        # Debug noise a real CLI might print: ampflow must not let it reach the run's logs.
+        print(f"[debug] apiKey: {spec.get('api_key', '')}")
+        print(f"[debug] credentials {os.environ.get('AWS_ACCESS_KEY_ID')} {os.environ.get('AWS_SECRET_ACCESS_KEY')}")
         print("Deployment completed")
         return 0
     if command[:2] == ["generate", "outputs"]:

@@ -1,0 +1,47 @@
+"""The one gate every write and delete passes: a run only touches its own environment.
+
+A table belongs to an environment when its name carries that environment's API id;
+an item belongs to it when its label field carries the environment's prefix. A
+development run therefore cannot write to, or delete from, a production table, even
+when both live in one account or one emulator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ampflow_dagster.environments import Environment
+from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.table_names import belongs_to_api
+
+
+class IsolationError(AmpflowError):
+    """A write or delete aimed outside the run's environment."""
+
+
+class EnvironmentGate:
+    def __init__(self, environment: Environment, api_id: str) -> None:
+        self.environment = environment
+        self.api_id = api_id
+
+    def table(self, table: str) -> str:
+        """`table`, if it is one of this environment's tables; raises otherwise."""
+        if not belongs_to_api(table, self.api_id):
+            raise IsolationError(
+                f"Refusing to change {table}: it is not a table of environment '{self.environment.name}' "
+                f"(API id {self.api_id}).",
+                "Each environment only changes its own tables; check the environment and target in ampflow.toml.",
+            )
+        return table
+
+    def item(self, table: str, item: dict[str, Any], label_field: str) -> dict[str, Any]:
+        """`item`, if it carries this environment's prefix on its label field; raises otherwise."""
+        self.table(table)
+        label = item.get(label_field)
+        if not (isinstance(label, str) and label.startswith(self.environment.prefix)):
+            raise IsolationError(
+                f"Refusing to write or delete an item in {table} whose {label_field} ({label!r}) does not carry "
+                f"environment '{self.environment.name}''s prefix {self.environment.prefix}.",
+                "Only this environment's seed items are ever written or deleted by ampflow.",
+            )
+        return item
