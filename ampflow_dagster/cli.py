@@ -36,8 +36,10 @@ class Session:
         return dg.DagsterInstance.get()
 
     def definitions(self) -> Any:
-        from ampflow_dagster.definitions import defs
-
+        try:
+            from ampflow_dagster.definitions import defs
+        except AmpflowError as error:  # e.g. ampflow.toml is invalid: the partitions cannot be declared
+            fail(error)
         return defs
 
     def environment(self, name: str) -> str:

@@ -55,6 +55,28 @@ def load_seed_set(project: Project, config: AmpflowConfig, environment: Environm
     seed_set = SeedSet(environment, model, table_spec, label_field, files)
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
     errors: list[str] = []
+    try:
+        _check_records(files, schema, environment, other_prefixes, seed_set, errors)
+    except SeedError as unreadable:
+        raise SeedError(
+            f"{unreadable.message} Nothing was written for environment '{environment.name}'.", unreadable.resolution
+        ) from None
+    if errors:
+        shown = "\n".join(f"  {error}" for error in errors[:MAX_ERRORS_SHOWN])
+        more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise SeedError(
+            f"{len(errors)} problem(s) in {model} seed data for environment '{environment.name}'; nothing was written:\n{shown}{more}",
+            f"Fix the seed file(s) at the lines above (fields of {model}: {', '.join(schema.storable_fields())}), then seed again.",
+        )
+    return seed_set
+
+
+def _check_records(
+    files: list[Path], schema: ModelSchema, environment: Environment, other_prefixes: dict[str, str],
+    seed_set: SeedSet, errors: list[str],
+) -> None:
+    """Validate every record of `files` into `seed_set`, collecting problems in `errors`."""
+    table_spec, label_field = seed_set.table_spec, seed_set.label_field
     first_seen: dict[Key, str] = {}
     for path in files:
         for record in read_records(path):
@@ -74,14 +96,6 @@ def load_seed_set(project: Project, config: AmpflowConfig, environment: Environm
                 continue
             first_seen[key] = record.where
             seed_set.items[key] = item
-    if errors:
-        shown = "\n".join(f"  {error}" for error in errors[:MAX_ERRORS_SHOWN])
-        more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
-        raise SeedError(
-            f"{len(errors)} problem(s) in {model} seed data for environment '{environment.name}'; nothing was written:\n{shown}{more}",
-            f"Fix the seed file(s) at the lines above (fields of {model}: {', '.join(schema.storable_fields())}), then seed again.",
-        )
-    return seed_set
 
 
 def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str, values: dict[str, Any]) -> dict[str, Any]:

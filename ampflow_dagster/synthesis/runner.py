@@ -107,7 +107,7 @@ def _require_node_modules(project: Project) -> None:
     if missing:
         raise SynthesisError(
             f"The Amplify app's Node packages are not installed ({', '.join(missing)} missing from {project.node_bin}).",
-            f"Run `npm ci` in {project.root} (or ./scripts/bootstrap), then run again.",
+            f"Install them: run ./scripts/bootstrap (or `npm install` in {project.root}), then run again.",
         )
 
 
