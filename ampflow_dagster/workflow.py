@@ -12,12 +12,13 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
-from pathlib import Path
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
-from ampflow_dagster.errors import VerificationError
+from ampflow_dagster.errors import SeedError, VerificationError
 from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.project import Project
@@ -229,8 +230,16 @@ def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> di
 
 def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:
     target = workspace.target
-    with workspace.exclusive():
-        result = apply_seed_set(target.dynamodb_resource(), target.table_name(seed_set.model), target.gate(), seed_set)
+    table = target.table_name(seed_set.model)
+    try:
+        with workspace.exclusive():
+            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set)
+    except (BotoCoreError, ClientError) as error:
+        raise SeedError(
+            f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",
+            "Seed again once the endpoint answers: seeding writes only what is still missing or different, "
+            "so a rerun converges to exactly the seed set.",
+        ) from None
     return SeedOutcome(seed_set, result)
 
 

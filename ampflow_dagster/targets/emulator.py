@@ -114,14 +114,22 @@ class EmbeddedEmulator:
         """Restore the state recorded by earlier servers; returns how many requests were replayed."""
         if not self.recording.is_file() or self.recording.stat().st_size == 0:
             return 0
-        with self.recording.open("rb") as handle:
-            count = sum(1 for _ in handle)
+        count = self._drop_torn_last_request()
         _post(f"{emulator.endpoint}/moto-api/recorder/stop-recording", timeout=10)
         try:
             _post(f"{emulator.endpoint}/moto-api/recorder/replay-recording", timeout=REPLAY_TIMEOUT_SECONDS)
         finally:
             _post(f"{emulator.endpoint}/moto-api/recorder/start-recording", timeout=10)
         return count
+
+    def _drop_torn_last_request(self) -> int:
+        """A server killed mid-write leaves half a line: drop it (that request never completed). Returns the count."""
+        with self.recording.open("rb+") as handle:
+            data = handle.read()
+            if data and not data.endswith(b"\n"):
+                handle.truncate(data.rfind(b"\n") + 1)
+                data = data[: data.rfind(b"\n") + 1]
+        return data.count(b"\n")
 
     def _previous_port(self) -> int | None:
         try:

@@ -1,0 +1,63 @@
+"""Faults on a real moto server: a killed emulator mid-seed, a failed deployment retried by the sensor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import dagster as dg
+
+from conftest import App, failure_text, materialized
+from test_automation import CHAIN, requested, run_request, tick
+
+ITEMS = 20_000
+
+
+def test_emulator_killed_mid_seed_then_a_rerun_converges_to_exactly_the_seed_set(app: App, instance) -> None:
+    app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
+    todos = app.root / "seed_data" / "development" / "Todo.jsonl"
+    todos.write_text("".join(json.dumps({"content": f"item {n}", "done": n % 2 == 0}) + "\n" for n in range(ITEMS)))
+    client = app.dynamodb().meta.client
+    table = app.table_name("development", "Todo")
+    server = json.loads((app.project.state_dir / "emulator" / "server.json").read_text())
+    outcome: dict[str, dg.ExecuteInProcessResult] = {}
+    seeding = threading.Thread(
+        target=lambda: outcome.setdefault("run", app.materialize("development", instance, selection=["seeded_todo"],
+                                                                  raise_on_error=False)))
+    seeding.start()
+    deadline = time.monotonic() + 120
+    while client.scan(TableName=table, Select="COUNT")["Count"] == 0:  # wait until writing has begun
+        assert time.monotonic() < deadline and seeding.is_alive(), "seeding never started writing"
+        time.sleep(0.02)
+    os.killpg(server["pid"], signal.SIGKILL)
+    seeding.join(timeout=300)
+    first = outcome["run"]
+    assert not first.success
+    assert "stopped" in failure_text(first) and "Seed again" in failure_text(first)
+
+    second = materialized(app.materialize("development", instance, selection=["seeded_todo"]))["seeded_todo"]
+    assert second["seed_items"] == ITEMS and second["items_created"] < ITEMS  # the replayed part was kept
+    items = app.items("development", "Todo")
+    assert len(items) == ITEMS
+    assert sorted(item["content"] for item in items) == sorted(f"[DEV] item {n}" for n in range(ITEMS))
+
+
+def test_failed_deployment_records_no_fingerprint_and_the_sensor_retries_it(app: App, instance) -> None:
+    app.materialize("development", instance)
+    resource = app.root / "amplify" / "data" / "resource.ts"
+    good = resource.read_text()
+    resource.write_text(good.replace("a.string().required(),", "a.strin().required(),", 1))
+    requests, _ = tick(app, instance)
+    assert requested(requests) == {(name, "development") for name in CHAIN}
+    failed = run_request(app, instance, requests[0], raise_on_error=False)
+    assert not failed.success and "TypeScript error in amplify/data/resource.ts" in failure_text(failed)
+    retry, _ = tick(app, instance)
+    assert requested(retry) == {(name, "development") for name in CHAIN}
+    assert retry[0].run_key != requests[0].run_key  # a new attempt, not deduplicated away
+    resource.write_text(good + "\n// fixed\n")
+    fixed, _ = tick(app, instance)
+    assert materialized(run_request(app, instance, fixed[0]))["backend_deployment"]["deployment"] == "deployed"
+    assert tick(app, instance)[0] == []
