@@ -8,9 +8,14 @@ import signal
 import threading
 import time
 
+import boto3
 import dagster as dg
+import pytest
+
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
 
 from conftest import App, failure_text, materialized
+from fakes.dynamodb_proxy import FaultProxy
 from test_automation import CHAIN, requested, run_request, tick
 
 ITEMS = 20_000
@@ -61,3 +66,42 @@ def test_failed_deployment_records_no_fingerprint_and_the_sensor_retries_it(app:
     fixed, _ = tick(app, instance)
     assert materialized(run_request(app, instance, fixed[0]))["backend_deployment"]["deployment"] == "deployed"
     assert tick(app, instance)[0] == []
+
+
+@pytest.fixture
+def proxied(app: App, tmp_path, monkeypatch):
+    """The app's tables behind a fault-injecting proxy in front of a real moto server."""
+    upstream = EmbeddedEmulator(tmp_path / "upstream")
+    with FaultProxy(upstream.ensure_running().endpoint) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+        yield proxy
+    upstream.stop()
+
+
+def proxied_items(proxy: FaultProxy, app: App, model: str) -> list:
+    table = boto3.resource("dynamodb", endpoint_url=proxy.endpoint, region_name="us-east-1",
+                           aws_access_key_id="t", aws_secret_access_key="t").Table(app.table_name("development", model))
+    return table.scan()["Items"]
+
+
+@pytest.mark.parametrize("fault", ["throttle", "leave_unprocessed"])
+def test_throttling_and_unprocessed_items_are_retried(app: App, instance, proxied: FaultProxy, fault: str) -> None:
+    app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
+    setattr(proxied, fault, 3)
+    assets = materialized(app.materialize("development", instance, selection=["seeded_todo", "seeded_task"]))
+    assert proxied.injected == 3
+    assert assets["seeded_todo"]["items_created"] == 3 and assets["seeded_task"]["items_created"] == 3
+    assert len(proxied_items(proxied, app, "Todo")) == 3
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ("throttle", "ProvisionedThroughputExceededException"),
+    ("leave_unprocessed", "unprocessed 8 times in a row"),
+])
+def test_persistent_throttling_fails_clearly_after_bounded_attempts(app: App, instance, proxied, fault, expected) -> None:
+    app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
+    setattr(proxied, fault, 10_000)
+    result = app.materialize("development", instance, selection=["seeded_todo"], raise_on_error=False)
+    assert not result.success and expected in failure_text(result) and "Seed again" in failure_text(result)
+    assert proxied_items(proxied, app, "Todo") == []
+    assert proxied.injected < 50  # bounded: it gave up

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+from boto3.dynamodb.table import BatchWriter
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.seeding.seed_set import Key, SeedSet
 from ampflow_dagster.isolation import EnvironmentGate
 
 TIMESTAMPS = ("createdAt", "updatedAt")
+MAX_UNPROCESSED_ROUNDS = 8
+BACKOFF_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -77,9 +82,37 @@ def _scan(table: Any) -> list[dict[str, Any]]:
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+class BoundedBatchWriter(BatchWriter):
+    """boto3's batch writer, backing off between rounds that DynamoDB leaves unprocessed, and giving up after a bound.
+
+    boto3 resends unprocessed items at once and forever; botocore's retry mode already
+    backs off on throttling errors, this does the same for UnprocessedItems.
+    """
+
+    def __init__(self, table: Any, key_attributes: tuple[str, ...]) -> None:
+        super().__init__(table.name, table.meta.client, overwrite_by_pkeys=list(key_attributes))
+        self._stalled_rounds = 0
+
+    def _flush(self) -> None:
+        waiting = len(self._items_buffer) - min(len(self._items_buffer), self._flush_amount)
+        super()._flush()
+        unprocessed = len(self._items_buffer) - waiting
+        if unprocessed <= 0:
+            self._stalled_rounds = 0
+            return
+        self._stalled_rounds += 1
+        if self._stalled_rounds > MAX_UNPROCESSED_ROUNDS:
+            raise SeedError(
+                f"DynamoDB left {unprocessed} write(s) to {self._table_name} unprocessed {MAX_UNPROCESSED_ROUNDS} times "
+                "in a row; the table is throttled.",
+                "Seed again later (it writes only what is still missing), or raise the table's capacity.",
+            )
+        time.sleep(min(BACKOFF_SECONDS * 2 ** (self._stalled_rounds - 1), 2.0))
+
+
 def _batch_write(table: Any, key_attributes: tuple[str, ...], puts: list[dict[str, Any]], deletes: list[Key]) -> None:
-    """boto3's batch writer: 25 requests a call, unprocessed items resent, throttling retried by botocore."""
-    with table.batch_writer(overwrite_by_pkeys=list(key_attributes)) as batch:
+    """Batches of 25 requests; throttling retried by botocore, unprocessed items with backoff, both bounded."""
+    with BoundedBatchWriter(table, key_attributes) as batch:
         for item in puts:
             batch.put_item(Item=item)
         for key in deletes:

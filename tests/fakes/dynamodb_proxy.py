@@ -1,0 +1,78 @@
+"""A loopback proxy in front of a moto server that injects DynamoDB faults into BatchWriteItem calls."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+THROTTLED = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+             "message": "The level of configured provisioned throughput for the table was exceeded."}
+
+
+class FaultProxy:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlparse(upstream)
+        self.throttle = 0  # answer this many BatchWriteItem calls with a throttling error
+        self.leave_unprocessed = 0  # answer this many with every item unprocessed
+        self.injected = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *arguments):  # quiet
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fault = proxy._fault(self.headers.get("X-Amz-Target", ""), body)
+                if fault is not None:
+                    status, payload = fault
+                    data = json.dumps(payload).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                connection = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                connection.request("POST", self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                connection.close()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _fault(self, target: str, body: bytes):
+        if not target.endswith(".BatchWriteItem"):
+            return None
+        with self._lock:
+            if self.throttle > 0:
+                self.throttle -= 1
+                self.injected += 1
+                return 400, THROTTLED
+            if self.leave_unprocessed > 0:
+                self.leave_unprocessed -= 1
+                self.injected += 1
+                return 200, {"UnprocessedItems": json.loads(body)["RequestItems"]}
+        return None
+
+    def __enter__(self) -> "FaultProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.server.shutdown()
+        self.server.server_close()
