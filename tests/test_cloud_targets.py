@@ -102,6 +102,7 @@ def cloud(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "AKIAFAKEAMPFLOWTEST1",
         "AWS_SECRET_ACCESS_KEY": "fake/secret/ampflow/test/key/0123456789",
+        "AWS_SESSION_TOKEN": "FakeSessionTokenAmpflowTest0123456789",
         "AWS_REGION": "us-east-1",
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
         "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
@@ -236,7 +237,7 @@ def test_secrets_never_reach_logs_metadata_or_cli_output(app: App, instance, clo
     assert SECRET_API_KEY in (app.root / "clients" / "development" / "amplify_outputs.json").read_text()
     logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
     assert "Deployment completed" in logged  # ampx's output did stream into the run
-    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1"):
+    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1", "FakeSessionTokenAmpflow"):
         assert secret not in logged
     ampflow = str(Path(sys.executable).with_name("ampflow"))
     environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
@@ -244,7 +245,7 @@ def test_secrets_never_reach_logs_metadata_or_cli_output(app: App, instance, clo
         (app.root / "amplify" / "data" / "resource.ts").read_text() + "\n// force a deployment\n")
     run = subprocess.run([ampflow, "dev"], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1"):
+    for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1", "FakeSessionTokenAmpflow"):
         assert secret not in run.stdout + run.stderr
 
 

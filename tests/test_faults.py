@@ -105,3 +105,30 @@ def test_persistent_throttling_fails_clearly_after_bounded_attempts(app: App, in
     assert not result.success and expected in failure_text(result) and "Seed again" in failure_text(result)
     assert proxied_items(proxied, app, "Todo") == []
     assert proxied.injected < 50  # bounded: it gave up
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from ampflow_dagster.project import Project
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.workflow import EnvironmentWorkspace
+workspace = EnvironmentWorkspace.open(Project(Path(sys.argv[1])), sys.argv[2], AwsSettings())
+with workspace.exclusive():
+    start = time.monotonic()
+    time.sleep(1.0)
+    print(start, time.monotonic())
+"""
+
+
+def test_two_processes_never_change_one_environment_at_once(app: App) -> None:
+    import subprocess
+    import sys
+
+    def hold(environment: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app.root), environment], stdout=subprocess.PIPE, text=True)
+
+    processes = [hold("development"), hold("development"), hold("production")]
+    (a_start, a_end), (b_start, b_end), (p_start, p_end) = (map(float, p.communicate(timeout=60)[0].split()) for p in processes)
+    assert a_end <= b_start or b_end <= a_start  # serialized
+    assert p_start < max(a_end, b_end) and min(a_start, b_start) < p_end  # the other environment ran alongside

@@ -54,7 +54,8 @@ def main() -> int:
             Path(out_dir, "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
         # Debug noise a real CLI might print: ampflow must not let it reach the run's logs.
         print(f"[debug] apiKey: {spec.get('api_key', '')}")
-        print(f"[debug] credentials {os.environ.get('AWS_ACCESS_KEY_ID')} {os.environ.get('AWS_SECRET_ACCESS_KEY')}")
+        print(f"[debug] credentials {os.environ.get('AWS_ACCESS_KEY_ID')} {os.environ.get('AWS_SECRET_ACCESS_KEY')} "
+              f"{os.environ.get('AWS_SESSION_TOKEN')}")
         print("Deployment completed")
         return 0
     if command[:2] == ["generate", "outputs"]:
