@@ -42,11 +42,11 @@ class Session:
             fail(error)
         return defs
 
-    def environment(self, name: str) -> str:
+    def environment(self, name: str) -> Any:
+        """The named environment from ampflow.toml (raises a ConfigurationError naming the known ones)."""
         from ampflow_dagster.environments import load_config
 
-        load_config(self.project).environment(name)
-        return name
+        return load_config(self.project).environment(name)
 
 
 @click.group(help="ampflow: deploy, verify and seed Amplify Gen 2 backends per environment, as Dagster assets.")
@@ -157,7 +157,8 @@ def environment_argument(function: Any) -> Any:
     return click.argument("environment")(function)
 
 
-def checked(session: Session, environment: str) -> str:
+def checked(session: Session, environment: str) -> Any:
+    """The environment's settings, or exit 2 with what to do."""
     try:
         return session.environment(environment)
     except AmpflowError as error:
@@ -184,7 +185,7 @@ def prod(session: Session) -> None:
 @click.pass_obj
 def deploy(session: Session, environment: str, force: bool, allow_destructive: bool) -> None:
     config = {"force": force, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_deploy", checked(session, environment), {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, "amplify_deploy", checked(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
 
 
 @main.command(help="`npm run amplify:seed:ENV`: reapply ENV's seed data (only what differs is written).")
@@ -194,7 +195,7 @@ def deploy(session: Session, environment: str, force: bool, allow_destructive: b
 def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
     from ampflow_dagster.defs.assets import SEEDED_MODELS
 
-    environment = checked(session, environment)
+    environment = checked(session, environment).name
     by_model = {model: name for name, model in SEEDED_MODELS.items()}
     unknown = [model for model in models if model not in by_model]
     if unknown:
@@ -208,14 +209,14 @@ def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
 @click.pass_obj
 def force(session: Session, environment: str, allow_destructive: bool) -> None:
     config = {"force": True, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_force", checked(session, environment), {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, "amplify_force", checked(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
 
 
 @main.command(help="Remove the items carrying ENV's prefix from ENV's tables; everything else stays.")
 @environment_argument
 @click.pass_obj
 def clean(session: Session, environment: str) -> None:
-    environment = checked(session, environment)
+    environment = checked(session, environment).name
     run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": environment}}}})
 
 
@@ -228,14 +229,14 @@ def plan(session: Session, environment: str, force: bool) -> None:
     from ampflow_dagster.targets.aws import AwsSettings
     from ampflow_dagster.workflow import EnvironmentWorkspace, plan_deployment
 
-    environment = checked(session, environment)
+    name = checked(session, environment).name
     try:
-        workspace = EnvironmentWorkspace.open(session.project, environment, AwsSettings())
+        workspace = EnvironmentWorkspace.open(session.project, name, AwsSettings())
         changes = plan_deployment(workspace, force=force)
     except AmpflowError as error:
         fail(error)
         return
-    click.secho(f"Plan for {environment} (amplify/ {workspace.fingerprint()}):", bold=True)
+    click.secho(f"Plan for {name} (amplify/ {workspace.fingerprint()}):", bold=True)
     click.echo(plan_text(changes))
     losing = [change for change in changes if change.loses_items]
     if losing:
@@ -252,10 +253,8 @@ def plan(session: Session, environment: str, force: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def destroy(session: Session, environment: str, yes: bool) -> None:
-    from ampflow_dagster.environments import load_config
-
-    environment = checked(session, environment)
-    settings = load_config(session.project).environment(environment)
+    settings = checked(session, environment)
+    environment = settings.name
     if settings.protected or settings.target != "sandbox":
         why = "it is protected" if settings.protected else f"its target is {settings.target}, not sandbox"
         fail(AmpflowError(

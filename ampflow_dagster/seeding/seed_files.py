@@ -54,13 +54,6 @@ def seeded_models(project: Project) -> list[str]:
     return sorted(models)
 
 
-def environment_seed_models(project: Project, environment: str) -> list[str]:
-    folder = project.seed_dir / environment
-    if not folder.is_dir():
-        return []
-    return sorted({p.stem for p in folder.iterdir() if p.suffix in SEED_SUFFIXES and MODEL_FILE_NAME.match(p.stem)})
-
-
 def read_records(path: Path) -> Iterator[SeedRecord]:
     """Records of a .jsonl file (one object a line) or a .json file (an array of objects)."""
     if path.suffix == ".jsonl":

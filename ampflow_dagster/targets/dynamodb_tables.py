@@ -89,10 +89,6 @@ def delete_table(client: Any, name: str) -> None:
         time.sleep(0.5)
 
 
-def holds_items(client: Any, name: str) -> bool:
-    return bool(client.scan(TableName=name, Limit=1, Select="COUNT").get("Count"))
-
-
 def list_tables(client: Any) -> list[str]:
     return _table_names(client, prefix="")
 
