@@ -8,9 +8,10 @@ costs a stat per file.
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 import time
+from stat import S_ISREG
 from pathlib import Path
 
 from ampflow_dagster.project import Project
@@ -21,30 +22,46 @@ IGNORED_FILES = {"amplify_outputs.json", ".DS_Store"}
 # Outside amplify/, these decide what Amplify's libraries do with it.
 ROOT_FILES = ("package.json", "package-lock.json")
 # A file modified this recently may change again within the same mtime tick: never trust its stat.
-RACY_SECONDS = 2.0
+RACY_NANOSECONDS = 2_000_000_000
 
 
 class DigestCache:
-    """sha256 per file, reused while (size, mtime) are unchanged; kept in .ampflow/digests.json."""
+    """sha256 per file, reused while (size, mtime) are unchanged; kept in .ampflow/digests.bin.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, list] = {}
+    Keys are paths relative to `root`. marshal, not JSON: loading it is part of every sensor tick,
+    and marshal reads ten thousand entries about three times faster.
+    """
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path, self.root = path, root
+        self.entries: dict[str, tuple[int, int, str]] = {}
         self.changed = False
+        self.hashed = 0  # files read since this cache was loaded: an unchanged tree reads none
+        self.amplify: str | None = None  # amplify/'s fingerprint, computed once per cache (one sensor tick)
         try:
-            self.entries = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+            loaded = marshal.loads(path.read_bytes())
+            if isinstance(loaded, dict):
+                self.entries = loaded
+        except (FileNotFoundError, ValueError, EOFError, TypeError):
             self.entries = {}
 
     def digest(self, file: Path, stat: os.stat_result | None = None) -> str:
         stat = stat or file.stat()
-        key = str(file)
+        try:
+            key = file.relative_to(self.root).as_posix()
+        except ValueError:
+            key = str(file)
+        return self.digest_of(key, stat.st_size, stat.st_mtime_ns, time.time_ns())
+
+    def digest_of(self, key: str, size: int, mtime_ns: int, now_ns: int) -> str:
+        """The digest of the file at `key` with this stat; reads the file only if the stat changed."""
         cached = self.entries.get(key)
-        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+        if cached is not None and cached[0] == size and cached[1] == mtime_ns:
             return cached[2]
-        value = _file_digest(file).hex()
-        if time.time() - stat.st_mtime > RACY_SECONDS:
-            self.entries[key] = [stat.st_size, stat.st_mtime_ns, value]
+        value = _file_digest(self.root / key).hex()
+        self.hashed += 1
+        if now_ns - mtime_ns > RACY_NANOSECONDS:
+            self.entries[key] = (size, mtime_ns, value)
             self.changed = True
         return value
 
@@ -53,43 +70,69 @@ class DigestCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.entries), encoding="utf-8")
+        temporary.write_bytes(marshal.dumps(self.entries))
         temporary.replace(self.path)
         self.changed = False
 
 
 def digest_cache(project: Project) -> DigestCache:
-    return DigestCache(project.state_dir / "digests.json")
+    return DigestCache(project.state_dir / "digests.bin", project.root)
 
 
-def amplify_files(project: Project) -> list[tuple[Path, os.stat_result]]:
-    """Every authored file under amplify/, plus the app's package files, with their stat, in a stable order."""
-    found = []
-    for directory, subdirectories, files in os.walk(project.amplify_dir):
-        subdirectories[:] = sorted(d for d in subdirectories if d not in IGNORED_DIRECTORIES)
-        for name in sorted(files):
-            if name not in IGNORED_FILES:
-                path = Path(directory) / name
-                found.append((path, path.stat()))
+def amplify_files(project: Project) -> list[tuple[str, int, int]]:
+    """Every authored file under amplify/, plus the app's package files: (path relative to the app, size, mtime_ns), sorted.
+
+    One stat per file and no other work: this runs on every sensor tick.
+    """
+    found: list[tuple[str, int, int]] = []
+    _walk(str(project.amplify_dir), "amplify/", found)
     for name in ROOT_FILES:
-        path = project.root / name
-        if path.is_file():
-            found.append((path, path.stat()))
-    return sorted(found, key=lambda entry: str(entry[0]))
+        try:
+            stat = (project.root / name).stat()
+        except FileNotFoundError:
+            continue
+        found.append((name, stat.st_size, stat.st_mtime_ns))
+    found.sort()
+    return found
+
+
+def _walk(directory: str, relative: str, found: list[tuple[str, int, int]]) -> None:
+    try:
+        entries = os.scandir(directory)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name not in IGNORED_DIRECTORIES:
+                    _walk(entry.path, f"{relative}{name}/", found)
+            elif name not in IGNORED_FILES:
+                try:
+                    stat = entry.stat()
+                except FileNotFoundError:  # a dangling link, or a file removed while walking
+                    continue
+                if S_ISREG(stat.st_mode):
+                    found.append((relative + name, stat.st_size, stat.st_mtime_ns))
 
 
 def amplify_fingerprint(project: Project, cache: DigestCache | None = None) -> str:
     """A hash of the backend's sources: equal fingerprints synthesize the same backend."""
     own_cache = cache is None
     cache = cache or digest_cache(project)
-    digest = hashlib.sha256()
-    for path, stat in amplify_files(project):
-        digest.update(path.relative_to(project.root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(cache.digest(path, stat).encode())
+    if cache.amplify is not None:
+        return cache.amplify
+    now_ns, entries, parts = time.time_ns(), cache.entries, []
+    for relative, size, mtime_ns in amplify_files(project):
+        cached = entries.get(relative)  # DigestCache.digest_of inlined: this loop runs per file on every sensor tick
+        if cached is not None and cached[0] == size and cached[1] == mtime_ns:
+            parts += (relative, cached[2])
+        else:
+            parts += (relative, cache.digest_of(relative, size, mtime_ns, now_ns))
     if own_cache:
         cache.save()
-    return digest.hexdigest()[:16]
+    cache.amplify = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    return cache.amplify
 
 
 def file_fingerprint(path: Path, cache: DigestCache | None = None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +15,7 @@ from ampflow_dagster.isolation import EnvironmentGate
 from ampflow_dagster.planning import PlannedChange, plan_table_changes
 from ampflow_dagster.table_names import belongs_to_api, model_of, table_name
 from ampflow_dagster.targets.dynamodb_tables import list_tables
-from ampflow_dagster.verification.table_state import LiveTable, read_live_table, table_differences
+from ampflow_dagster.verification.table_state import LiveTable, read_live_table, read_live_tables, table_differences
 
 Log = Callable[[str], None]
 
@@ -115,12 +114,8 @@ class DeployTarget(ABC):
 
     def live_tables(self, desired: DesiredBackend) -> dict[str, LiveTable | None]:
         """Each desired model's live table (None where missing), described concurrently."""
-        models = sorted(desired.tables)
-        names = {model: self.table_name(model) for model in models}  # resolves the API id once, up front
-        client = self.dynamodb_client()
-        with ThreadPoolExecutor(max_workers=min(16, max(1, len(models)))) as pool:
-            found = pool.map(lambda model: read_live_table(client, names[model], model), models)
-            return dict(zip(models, found))
+        names = {model: self.table_name(model) for model in desired.tables}  # resolves the API id once, up front
+        return read_live_tables(self.dynamodb_client(), names)
 
     def preflight(self, log: Log) -> None:
         """Checks before a deployment may start (credentials, bootstrap); nothing to check by default."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,18 @@ def read_live_table(client: Any, name: str, model: str) -> LiveTable | None:
         replace_table_upon_gsi_update=False,
     )
     return LiveTable(name=name, status=table.get("TableStatus", "UNKNOWN"), item_count=int(table.get("ItemCount", 0)), spec=spec)
+
+
+DESCRIBE_WORKERS = 16  # DescribeTable waits on the network, not the CPU: describe many tables at once
+
+
+def read_live_tables(client: Any, names: dict[str, str], workers: int = DESCRIBE_WORKERS) -> dict[str, LiveTable | None]:
+    """{model: its live table or None} for {model: table name}, described `workers` at a time."""
+    models = sorted(names)
+    if workers <= 1 or len(models) <= 1:
+        return {model: read_live_table(client, names[model], model) for model in models}
+    with ThreadPoolExecutor(max_workers=min(workers, len(models))) as pool:
+        return dict(zip(models, pool.map(lambda model: read_live_table(client, names[model], model), models)))
 
 
 @dataclass(frozen=True)
