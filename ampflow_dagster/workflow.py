@@ -19,12 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.errors import SeedError, VerificationError
-from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.fingerprint import DigestCache, amplify_fingerprint, digest_cache, file_fingerprint
 from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
+from ampflow_dagster.seeding.seed_files import seed_fingerprint
 from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for, load_seed_set
 from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
+from ampflow_dagster.staleness import DeployedState
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
@@ -85,14 +87,6 @@ class DeploymentOutcome:
     plan: list[PlannedChange] = field(default_factory=list)
     backups: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class DeployedState:
-    """What the latest successful deployment of an environment recorded."""
-
-    fingerprint: str | None = None
-    model_versions: dict[str, str] = field(default_factory=dict)
 
 
 def deploy_backend(
@@ -226,6 +220,44 @@ def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> di
     """Load and validate every model's seed items first, so one bad file writes nothing anywhere."""
     desired = workspace.desired()
     return {model: load_seed_set(workspace.project, workspace.config, workspace.environment, model, desired) for model in models}
+
+
+def prepare_seed_set(workspace: EnvironmentWorkspace, model: str, run_models: list[str]) -> SeedSet:
+    """`model`'s validated seed set, once every model the run seeds has been validated.
+
+    A run's seeded steps would otherwise each validate every model again: a model whose
+    seed files, schema and ampflow.toml are unchanged since it last validated is not read again.
+    """
+    desired = workspace.desired()
+    cache = digest_cache(workspace.project)
+    seed_sets = {}
+    for name in sorted(set(run_models) | {model}):
+        marker = _validation_marker(workspace, name)
+        stamp = _validation_stamp(workspace, name, desired, cache)
+        if name != model and _read_marker(marker) == stamp:
+            continue
+        seed_sets[name] = load_seed_set(workspace.project, workspace.config, workspace.environment, name, desired)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(stamp, encoding="utf-8")
+    cache.save()
+    return seed_sets[model]
+
+
+def _validation_marker(workspace: EnvironmentWorkspace, model: str) -> Path:
+    return workspace.project.state_dir / "validated" / workspace.environment.name / model
+
+
+def _validation_stamp(workspace: EnvironmentWorkspace, model: str, desired: DesiredBackend, cache: DigestCache) -> str:
+    config = file_fingerprint(workspace.project.config_file, cache) if workspace.project.config_file.is_file() else "none"
+    files = seed_fingerprint(workspace.project, workspace.environment.name, model, cache)
+    return f"{files}|{desired.template_hash()}|{config}"
+
+
+def _read_marker(marker: Path) -> str | None:
+    try:
+        return marker.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:

@@ -38,8 +38,8 @@ def test_a_development_run_cannot_write_to_a_production_table(app: App, both) ->
 def test_items_without_the_prefix_are_never_written_or_deleted(app: App, both) -> None:
     development, _ = both
     valid = validate_seed_sets(development, ["Todo"])["Todo"]
-    unprefixed = SeedSet(valid.environment, "Todo", valid.table_spec, "content", files=[])
-    unprefixed.items = {("x",): {"id": "x", "content": "[PROD] smuggled", "__typename": "Todo"}}
+    smuggled = {"id": "x", "content": "[PROD] smuggled", "__typename": "Todo"}
+    unprefixed = SeedSet(valid.environment, "Todo", valid.table_spec, "content", files=[], fixed_items=[smuggled])
     table = development.target.table_name("Todo")
     before = app.items("development", "Todo")
     with pytest.raises(IsolationError, match=r"does not carry environment 'development''s prefix \[DEV\]"):

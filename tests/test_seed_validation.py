@@ -118,9 +118,13 @@ def test_seed_file_for_a_model_the_schema_lacks(project: Project) -> None:
 
 def test_valid_items_get_deterministic_keys_and_the_prefix(project: Project) -> None:
     first = seed(project, "Todo", '{"content": "a"}\n{"content": "b", "priority": "LOW"}\n')
+    first_items = list(first.items())
     second = seed(project, "Todo", '{"content": "b", "priority": "LOW"}\n{"content": "a"}\n')
-    assert set(first.items) == set(second.items)
-    assert sorted(item["content"] for item in first.items.values()) == ["[DEV] a", "[DEV] b"]
+    assert first.key_hashes == second.key_hashes and first.count == 2
+    assert {first.key_of(item) for item in first_items} == {second.key_of(item) for item in second.items()}
+    assert sorted(item["content"] for item in first_items) == ["[DEV] a", "[DEV] b"]
+    with pytest.raises(SeedError, match=r"Todo.jsonl changed while Todo was being seeded"):
+        list(first.items())  # the file changed since it was validated: nothing unvalidated is ever written
     inventory = seed(project, "InventoryItem", '{"warehouseId": "w", "sku": "s", "batch": "b", "name": "n", "quantity": 1}\n')
-    (item,) = inventory.items.values()
+    (item,) = inventory.items()
     assert item["sku#batch"] == "s#b" and item["name"] == "[DEV] n"

@@ -30,7 +30,8 @@ def test_synthesis_reads_every_table_with_keys_indexes_and_overrides(synthesized
     assert (todo.hash_key, todo.range_key, todo.indexes) == ("id", None, ())
     inventory = backend.tables["InventoryItem"]  # .identifier(['warehouseId', 'sku', 'batch'])
     assert (inventory.hash_key, inventory.range_key) == ("warehouseId", "sku#batch")
-    assert inventory.attribute_types == {"warehouseId": "S", "sku#batch": "S"}
+    assert inventory.attribute_types == {"warehouseId": "S", "sku#batch": "S", "sku": "S"}
+    assert [(i.name, i.hash_key, i.range_key) for i in inventory.indexes] == [("inventoryItemsBySkuAndWarehouseId", "sku", "warehouseId")]
     task = backend.tables["Task"]
     indexes = {index.name: (index.hash_key, index.range_key, index.projection) for index in task.indexes}
     assert indexes == {

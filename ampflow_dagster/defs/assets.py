@@ -5,31 +5,31 @@ Each asset reads its resources, calls one plain workflow function and reports wh
 person wants to see in the UI.
 """
 
-import re
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterator
 
 import dagster as dg
 
 from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.planning import plan_markdown
-from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.workflow import (
-    DeployedState,
     deploy_backend,
     generate_client,
+    prepare_seed_set,
     seed_model,
-    validate_seed_sets,
     verify_tables,
 )
-from ampflow_dagster.defs.partitions import PROJECT, environment_partitions
+from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.defs.records import (
+    FINGERPRINT_KEY,
+    MODEL_VERSION_KEY,
+    MODEL_VERSIONS_KEY,
+    SEED_FINGERPRINT_KEY,
+    SEEDED_MODELS,
+    deployed_state,
+)
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
-
-FINGERPRINT_KEY = "amplify_fingerprint"
-MODEL_VERSIONS_KEY = "model_versions"
-SEED_FINGERPRINT_KEY = "seed_fingerprint"
-MODEL_VERSION_KEY = "model_version"
-
 
 class DeploymentConfig(dg.Config):
     force: bool = False
@@ -48,29 +48,6 @@ def reported_as_failure() -> Iterator[None]:
     except AmpflowError as error:
         metadata = {"resolution": error.resolution, **{k: dg.MetadataValue.md(v) for k, v in error.details.items()}}
         raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from None
-
-
-def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
-    """Metadata of the latest successful materialization of (asset, partition), or {}."""
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
-    )
-    if not result.records:
-        return {}
-    materialization = result.records[0].asset_materialization
-    if materialization is None:
-        return {}
-    return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
-
-
-def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedState:
-    recorded = latest_metadata(instance, dg.AssetKey("backend_deployment"), environment)
-    fingerprint = recorded.get(FINGERPRINT_KEY)
-    versions = recorded.get(MODEL_VERSIONS_KEY)
-    return DeployedState(
-        fingerprint=fingerprint if isinstance(fingerprint, str) else None,
-        model_versions=dict(versions) if isinstance(versions, dict) else {},
-    )
 
 
 @dg.asset(
@@ -154,13 +131,6 @@ def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppRe
     )
 
 
-def _asset_name(model: str) -> str:
-    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
-
-
-SEEDED_MODELS = {_asset_name(model): model for model in seeded_models(PROJECT)}
-
-
 def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=asset_name,
@@ -175,17 +145,17 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
     def seeded(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
         with reported_as_failure():
             workspace = amplify_app.workspace(context.partition_key, aws)
-            seed_sets = validate_seed_sets(workspace, models_seeded_by_run(context))
-            outcome = seed_model(workspace, seed_sets[model])
+            seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context))
+            outcome = seed_model(workspace, seed_set)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
         model_version = deployed_state(context.instance, context.partition_key).model_versions.get(model, "")
         return dg.MaterializeResult(
             metadata={
-                SEED_FINGERPRINT_KEY: seed_set.fingerprint(),
+                SEED_FINGERPRINT_KEY: seed_set.fingerprint(digest_cache(workspace.project)),
                 MODEL_VERSION_KEY: model_version,
                 "table": result.table,
-                "seed_items": len(seed_set.items),
+                "seed_items": seed_set.count,
                 "items_written": result.written,
                 "items_created": result.created,
                 "items_updated": result.updated,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
+from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import ModelSchema, model_schema
 from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
@@ -27,20 +29,71 @@ Key = tuple[Any, ...]
 
 @dataclass
 class SeedSet:
+    """A model's validated seed items for one environment, streamed from its files rather than held in memory.
+
+    Validation keeps one 64-bit hash per key (duplicate detection, and later which table
+    items are seed items); the writer reads the files again and builds each item as it goes.
+    """
+
     environment: Environment
     model: str
     table_spec: TableSpec
     label_field: str
     files: list[Path]
-    items: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    schema: ModelSchema | None = None
+    fixed_items: list[dict[str, Any]] | None = None  # items given directly instead of read from files
+    count: int = 0
+    key_hashes: set[int] = field(default_factory=set)
+    _stats: list[tuple[int, int]] = field(default_factory=list)
 
-    def fingerprint(self) -> str:
-        return fingerprint_of(self.files)
+    def __post_init__(self) -> None:
+        if self.fixed_items is not None:
+            self.key_hashes = {key_hash(self.key_of(item)) for item in self.fixed_items}
+            self.count = len(self.fixed_items)
+
+    def fingerprint(self, cache: DigestCache | None = None) -> str:
+        return fingerprint_of(self.files, cache)
 
     def owns(self, item: dict[str, Any]) -> bool:
         """Whether `item` is seed data of this environment (its label carries the prefix)."""
         value = item.get(self.label_field)
         return isinstance(value, str) and value.startswith(self.environment.prefix)
+
+    def key_of(self, item: dict[str, Any]) -> Key:
+        return tuple(item[attribute] for attribute in self.table_spec.key_attributes)
+
+    def items(self) -> Iterator[dict[str, Any]]:
+        """Every seed item as it will be stored, read again from the validated files."""
+        if self.fixed_items is not None:
+            yield from self.fixed_items
+            return
+        if [_stat(path) for path in self.files] != self._stats:
+            raise self._changed()
+        for path in self.files:
+            assert self.schema is not None, "a seed set read from files is made by load_seed_set"
+            for record in read_records(path):
+                yield build_item(self.schema, self.table_spec, self.environment, self.label_field, record.values)
+        if [_stat(path) for path in self.files] != self._stats:
+            raise self._changed()
+
+    def _changed(self) -> SeedError:
+        return SeedError(
+            f"{', '.join(str(path) for path in self.files)} changed while {self.model} was being seeded "
+            f"for environment '{self.environment.name}'.",
+            "Seed again: the seed files are validated again and only what differs is written.",
+        )
+
+
+def key_hash(key: Key) -> int:
+    """64 bits per key: a million keys fit in a few tens of megabytes; equal hashes are confirmed on the keys."""
+    text = "\x1f".join(_key_text_part(value) for value in key)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def _key_text_part(value: Any) -> str:
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return "n:" + str(Decimal(value).normalize())
+    return "s:" + str(value)
 
 
 def load_seed_set(project: Project, config: AmpflowConfig, environment: Environment, model: str, desired: DesiredBackend) -> SeedSet:
@@ -52,7 +105,8 @@ def load_seed_set(project: Project, config: AmpflowConfig, environment: Environm
     if table_spec is None:
         raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
     label_field = _label_field(config, schema, where)
-    seed_set = SeedSet(environment, model, table_spec, label_field, files)
+    seed_set = SeedSet(environment, model, table_spec, label_field, files, schema=schema)
+    seed_set._stats = [_stat(path) for path in files]
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
     errors: list[str] = []
     try:
@@ -75,9 +129,9 @@ def _check_records(
     files: list[Path], schema: ModelSchema, environment: Environment, other_prefixes: dict[str, str],
     seed_set: SeedSet, errors: list[str],
 ) -> None:
-    """Validate every record of `files` into `seed_set`, collecting problems in `errors`."""
+    """Validate every record of `files`, streaming, into `seed_set`'s key hashes and count; problems go to `errors`."""
     table_spec, label_field = seed_set.table_spec, seed_set.label_field
-    first_seen: dict[Key, str] = {}
+    seen, repeated = seed_set.key_hashes, {}
     for path in files:
         for record in read_records(path):
             problems = field_errors(schema, record.values)
@@ -90,12 +144,41 @@ def _check_records(
             if size > DYNAMODB_ITEM_LIMIT_BYTES:
                 errors.append(f"{record.where}: item is {size // 1024} KB, over DynamoDB's 400 KB item limit")
                 continue
-            key = tuple(item[attribute] for attribute in table_spec.key_attributes)
-            if key in first_seen:
-                errors.append(f"{record.where}: duplicate key {_key_text(table_spec, key)} (first at {first_seen[key]})")
+            hashed = key_hash(seed_set.key_of(item))
+            if hashed in seen:
+                repeated.setdefault(hashed, []).append((record.where, seed_set.key_of(item)))
                 continue
-            first_seen[key] = record.where
-            seed_set.items[key] = item
+            seen.add(hashed)
+            seed_set.count += 1
+    if repeated:
+        errors.extend(_duplicates(files, schema, seed_set, repeated))
+
+
+def _duplicates(files: list[Path], schema: ModelSchema, seed_set: SeedSet, repeated: dict[int, list[tuple[str, Key]]]) -> list[str]:
+    """Confirm repeated key hashes on the keys themselves: one more read, only when some hash repeated."""
+    first: dict[int, tuple[str, Key]] = {}
+    for path in files:
+        for record in read_records(path):
+            if field_errors(schema, record.values):
+                continue
+            item = build_item(schema, seed_set.table_spec, seed_set.environment, seed_set.label_field, record.values)
+            hashed = key_hash(seed_set.key_of(item))
+            if hashed in repeated and hashed not in first:
+                first[hashed] = (record.where, seed_set.key_of(item))
+    errors = []
+    for hashed, later in repeated.items():
+        where_first, key_first = first[hashed]
+        for where, key in later:
+            if key == key_first:
+                errors.append(f"{where}: duplicate key {_key_text(seed_set.table_spec, key)} (first at {where_first})")
+            else:  # two different keys with one hash: both are seed items
+                seed_set.count += 1
+    return errors
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str, values: dict[str, Any]) -> dict[str, Any]:

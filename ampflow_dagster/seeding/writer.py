@@ -1,21 +1,34 @@
-"""Write a seed set to its table: only what differs, batched, never an item that is not seed data."""
+"""Write a seed set to its table: only what differs, batched and concurrent, never an item that is not seed data.
+
+Memory stays bounded whatever the size of the seed files: the table is read page by
+page into one hash per seed item found there, the seed items are streamed from their
+files, and the writers take them from a bounded queue.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterator
 
 from boto3.dynamodb.table import BatchWriter
 
 from ampflow_dagster.errors import SeedError
-from ampflow_dagster.seeding.seed_set import Key, SeedSet
 from ampflow_dagster.isolation import EnvironmentGate
+from ampflow_dagster.seeding.seed_set import Key, SeedSet, key_hash
 
 TIMESTAMPS = ("createdAt", "updatedAt")
 MAX_UNPROCESSED_ROUNDS = 8
 BACKOFF_SECONDS = 0.05
+# Batches in flight at once: with 20 ms to a region, one writer waits far more than it works.
+WRITE_WORKERS = 16
+BATCH_GET_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -28,41 +41,121 @@ class SeedResult:
     updated: int
 
 
-def apply_seed_set(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, *, now: datetime | None = None) -> SeedResult:
+@dataclass
+class _TableState:
+    """What the table holds, reduced to what seeding needs."""
+
+    digests: dict[int, int]  # key hash -> content digest, for this environment's items whose key is a seed key
+    conflicts: list[Key]  # seed keys held by items that are not this environment's seed data
+    stale: list[Key]  # this environment's seed items that the seed set no longer has
+
+
+def apply_seed_set(
+    dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, *, now: datetime | None = None,
+    workers: int = WRITE_WORKERS,
+) -> SeedResult:
     """Make the environment's seed items in `table` exactly `seed_set`; leave every other item alone."""
     gate.table(table)
     stamp = _timestamp(now)
-    key_attributes = seed_set.table_spec.key_attributes
     table_resource = dynamodb.Table(table)
-    existing = {tuple(item[a] for a in key_attributes): item for item in _scan(table_resource)}
-    conflicts = [key for key in seed_set.items if key in existing and not seed_set.owns(existing[key])]
-    if conflicts:
-        shown = ", ".join(str(key) for key in conflicts[:5])
-        raise SeedError(
-            f"{table} already holds item(s) with the keys of seed items that are not {seed_set.environment.name} seed data "
-            f"(no '{seed_set.environment.prefix}' on '{seed_set.label_field}'): {shown}. Nothing was written.",
-            "Give those seed items other keys, or remove the existing items if they are leftovers.",
-        )
-    puts, unchanged, created = [], 0, 0
-    for key, item in seed_set.items.items():
-        current = existing.get(key)
-        if current is not None and _same(item, current):
-            unchanged += 1
-            continue
-        stored = dict(item)
-        stored.setdefault("createdAt", current.get("createdAt", stamp) if current else stamp)
-        stored.setdefault("updatedAt", stamp)
-        puts.append(stored)
-        created += current is None
-    deletes = [key for key, item in existing.items() if seed_set.owns(item) and key not in seed_set.items]
-    for item in puts:
-        gate.item(table, item, seed_set.label_field)
-    for key in deletes:
-        gate.item(table, existing[key], seed_set.label_field)
-    _batch_write(table_resource, key_attributes, puts, deletes)
-    return SeedResult(
-        table=table, written=len(puts), unchanged=unchanged, removed=len(deletes), created=created, updated=len(puts) - created
+    state = _read_table(table_resource, table, gate, seed_set)
+    if state.conflicts:
+        _refuse_conflicts(table, seed_set, state.conflicts)
+    created = updated = unchanged = 0
+    with ConcurrentBatchWriter(table_resource, seed_set.table_spec.key_attributes, workers) as writer:
+
+        def put(item: dict[str, Any], current: dict[str, Any] | None) -> None:
+            stored = dict(item)
+            stored.setdefault("createdAt", current.get("createdAt", stamp) if current else stamp)
+            stored.setdefault("updatedAt", stamp)
+            writer.put(gate.item(table, stored, seed_set.label_field))
+
+        def compare(pending: list[dict[str, Any]]) -> None:
+            """Items whose key the table holds with other content: fetch them and compare exactly."""
+            nonlocal created, updated, unchanged
+            if not pending:
+                return
+            current = _fetch(dynamodb, table, seed_set, pending)
+            for item in pending:
+                found = current.get(key_hash(seed_set.key_of(item)))
+                if found is not None and found[0] == seed_set.key_of(item) and _same(item, found[1]):
+                    unchanged += 1
+                    continue
+                put(item, found[1] if found else None)
+                created += found is None
+                updated += found is not None
+            pending.clear()
+
+        pending: list[dict[str, Any]] = []
+        for item in seed_set.items():
+            digest = state.digests.get(key_hash(seed_set.key_of(item)))
+            if digest is None:
+                put(item, None)
+                created += 1
+            elif digest == content_digest(item) and not any(name in item for name in TIMESTAMPS):
+                unchanged += 1
+            else:
+                pending.append(item)
+                if len(pending) == BATCH_GET_LIMIT:
+                    compare(pending)
+        compare(pending)
+        for key in state.stale:
+            writer.delete(key)
+    written = created + updated
+    return SeedResult(table=table, written=written, unchanged=unchanged, removed=len(state.stale), created=created, updated=updated)
+
+
+def _read_table(table: Any, name: str, gate: EnvironmentGate, seed_set: SeedSet) -> _TableState:
+    state = _TableState(digests={}, conflicts=[], stale=[])
+    for item in _scan(table):
+        key = seed_set.key_of(item)
+        hashed = key_hash(key)
+        owned = seed_set.owns(item)
+        if hashed in seed_set.key_hashes:
+            if owned:
+                state.digests[hashed] = content_digest(item)
+            else:
+                state.conflicts.append(key)
+        elif owned:
+            gate.item(name, item, seed_set.label_field)
+            state.stale.append(key)
+    return state
+
+
+def _refuse_conflicts(table: str, seed_set: SeedSet, candidates: list[Key]) -> None:
+    """Raise for the seed keys that items of others hold (confirmed on the keys, not only their hashes)."""
+    wanted = set(candidates)
+    conflicts = [seed_set.key_of(item) for item in seed_set.items() if seed_set.key_of(item) in wanted]
+    if not conflicts:
+        return  # hash collisions only: nothing is held by anyone else
+    shown = ", ".join(str(key) for key in conflicts[:5])
+    raise SeedError(
+        f"{table} already holds item(s) with the keys of seed items that are not {seed_set.environment.name} seed data "
+        f"(no '{seed_set.environment.prefix}' on '{seed_set.label_field}'): {shown}. Nothing was written.",
+        "Give those seed items other keys, or remove the existing items if they are leftovers.",
     )
+
+
+def content_digest(item: dict[str, Any]) -> int:
+    """128 bits of an item's content apart from its timestamps, equal for equal DynamoDB values."""
+    content = {name: _canonical(value) for name, value in item.items() if name not in TIMESTAMPS}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "little")
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able form in which values DynamoDB stores alike compare alike (5, 5.0, Decimal('5'))."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": str(Decimal(value).normalize())}
+    if isinstance(value, dict):
+        return {"M": {name: _canonical(element) for name, element in value.items()}}
+    if isinstance(value, (set, frozenset)):
+        return {"SET": sorted(json.dumps(_canonical(element), sort_keys=True) for element in value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(element) for element in value]
+    return {"B": bytes(getattr(value, "value", value)).hex()}
 
 
 def _same(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
@@ -71,15 +164,34 @@ def _same(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
     return {k: v for k, v in current.items() if k not in ignore} == wanted
 
 
-def _scan(table: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def _scan(table: Any) -> Iterator[dict[str, Any]]:
     arguments: dict[str, Any] = {}
     while True:
         page = table.scan(**arguments)
-        items.extend(page.get("Items", []))
+        yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
-            return items
+            return
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _fetch(dynamodb: Any, table: str, seed_set: SeedSet, items: list[dict[str, Any]]) -> dict[int, tuple[Key, dict[str, Any]]]:
+    """{key hash: (key, item)} of the table's current items with the keys of `items` (at most 100)."""
+    attributes = seed_set.table_spec.key_attributes
+    request = {table: {"Keys": [dict(zip(attributes, seed_set.key_of(item))) for item in items], "ConsistentRead": True}}
+    found: dict[int, tuple[Key, dict[str, Any]]] = {}
+    for round_number in range(MAX_UNPROCESSED_ROUNDS + 1):
+        response = dynamodb.batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            key = seed_set.key_of(item)
+            found[key_hash(key)] = (key, item)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        time.sleep(min(BACKOFF_SECONDS * 2**round_number, 2.0))
+    raise SeedError(
+        f"DynamoDB left reads of {table} unprocessed {MAX_UNPROCESSED_ROUNDS} times in a row; the table is throttled.",
+        "Seed again later (it writes only what is still missing), or raise the table's capacity.",
+    )
 
 
 class BoundedBatchWriter(BatchWriter):
@@ -110,13 +222,89 @@ class BoundedBatchWriter(BatchWriter):
         time.sleep(min(BACKOFF_SECONDS * 2 ** (self._stalled_rounds - 1), 2.0))
 
 
-def _batch_write(table: Any, key_attributes: tuple[str, ...], puts: list[dict[str, Any]], deletes: list[Key]) -> None:
-    """Batches of 25 requests; throttling retried by botocore, unprocessed items with backoff, both bounded."""
-    with BoundedBatchWriter(table, key_attributes) as batch:
-        for item in puts:
-            batch.put_item(Item=item)
-        for key in deletes:
-            batch.delete_item(Key=dict(zip(key_attributes, key)))
+_DONE = object()
+
+
+class ConcurrentBatchWriter:
+    """`workers` bounded batch writers on their own threads, fed through a bounded queue.
+
+    One batch writer sends one BatchWriteItem at a time and waits for it; several keep
+    that many batches in flight. The queue holds a few batches per writer, so memory
+    does not grow with the seed set. The first error stops every writer and is raised.
+    """
+
+    def __init__(self, table: Any, key_attributes: tuple[str, ...], workers: int) -> None:
+        self._table, self._key_attributes = table, key_attributes
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, workers) * 50)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(max(1, workers))]
+
+    def __enter__(self) -> ConcurrentBatchWriter:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def put(self, item: dict[str, Any]) -> None:
+        self._send(("put", item))
+
+    def delete(self, key: Key) -> None:
+        self._send(("delete", dict(zip(self._key_attributes, key))))
+
+    def _send(self, request: tuple[str, dict[str, Any]]) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(request, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _work(self) -> None:
+        try:
+            with BoundedBatchWriter(self._table, self._key_attributes) as batch:
+                while not self._stop.is_set():
+                    request = self._queue.get()
+                    if request is _DONE:
+                        return
+                    kind, value = request
+                    if kind == "put":
+                        batch.put_item(Item=value)
+                    else:
+                        batch.delete_item(Key=value)
+        except BaseException as error:  # noqa: BLE001 - handed to the producer, which raises it
+            if self._error is None:
+                self._error = error
+            self._stop.set()
+            _drain(self._queue)
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if error is not None:
+            self._stop.set()
+            _drain(self._queue)
+        for _ in self._threads:
+            self._send_done()
+        for thread in self._threads:
+            thread.join()
+        if error is None and self._error is not None:
+            raise self._error
+
+    def _send_done(self) -> None:
+        while any(thread.is_alive() for thread in self._threads):
+            try:
+                self._queue.put(_DONE, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+
+def _drain(pending: queue.Queue) -> None:
+    while True:
+        try:
+            pending.get_nowait()
+        except queue.Empty:
+            return
 
 
 def _timestamp(now: datetime | None) -> str:

@@ -63,6 +63,7 @@ const schema = a.schema({
       lastCountedAt: a.datetime(),
     })
     .identifier(['warehouseId', 'sku', 'batch'])
+    .secondaryIndexes((index) => [index('sku').sortKeys(['warehouseId']).queryField('inventoryBySku')])
     .authorization((allow) => [allow.publicApiKey()]),
 });
 
