@@ -29,11 +29,14 @@ class Session:
         self.project = project
         os.environ.setdefault("DAGSTER_HOME", str(project.root / "dagster_home"))
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        self._instance: Any = None
 
     def instance(self) -> Any:
         import dagster as dg
 
-        return dg.DagsterInstance.get()
+        if self._instance is None:
+            self._instance = dg.DagsterInstance.get()
+        return self._instance
 
     def definitions(self) -> Any:
         try:
@@ -59,6 +62,32 @@ def main(context: click.Context, project_root: str | None) -> None:
         context.obj = Session(discover_project())
     except AmpflowError as error:
         fail(error)
+
+
+def run() -> None:
+    """The `ampflow` console script: `main`, then an exit that skips finalizing every object.
+
+    Once output is flushed and atexit handlers have run, nothing is left to clean up, but
+    the interpreter would still spend over half a second tearing down Dagster's objects:
+    as long as a no-op `ampflow dev` itself.
+    """
+    import atexit
+
+    try:
+        code = main.main(standalone_mode=False)
+        code = code if isinstance(code, int) else 0
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def fail(error: AmpflowError) -> None:
@@ -157,7 +186,7 @@ def environment_argument(function: Any) -> Any:
     return click.argument("environment")(function)
 
 
-def checked(session: Session, environment: str) -> Any:
+def checked_environment(session: Session, environment: str) -> Any:
     """The environment's settings, or exit 2 with what to do."""
     try:
         return session.environment(environment)
@@ -166,16 +195,108 @@ def checked(session: Session, environment: str) -> Any:
         raise
 
 
-@main.command(help="`npm run amplify:dev`: deploy development, verify, seed [DEV] data, generate the client.")
+FULL_OPTION = click.option(
+    "--full", is_flag=True,
+    help="Run every step even when nothing changed (also compares every seed item with its table).",
+)
+
+
+@main.command(help="`npm run amplify:dev`: deploy development, verify, seed [DEV] data, generate the client. "
+              "Starts no run when nothing changed since the last one and the tables still match.")
+@FULL_OPTION
 @click.pass_obj
-def dev(session: Session) -> None:
-    run_job(session, "amplify_dev")
+def dev(session: Session, full: bool) -> None:
+    run_workflow(session, "amplify_dev", "development", full)
 
 
 @main.command(help="`npm run amplify:prod`: the same for production with [PROD] data.")
+@FULL_OPTION
 @click.pass_obj
-def prod(session: Session) -> None:
-    run_job(session, "amplify_prod")
+def prod(session: Session, full: bool) -> None:
+    run_workflow(session, "amplify_prod", "production", full)
+
+
+def run_workflow(session: Session, job_name: str, environment: str, full: bool) -> None:
+    """The whole workflow of `environment`, unless what it would do is already done."""
+    if not full:
+        try:
+            checked = up_to_date(session, checked_environment(session, environment))
+        except AmpflowError:  # e.g. the endpoint does not answer: the run reports it properly
+            checked = None
+        if checked is not None:
+            click.secho(f"==> {environment} is up to date; no run started ({checked}).", fg="green", bold=True)
+            click.echo("    Seed items are compared with their tables by `ampflow seed` and by --full.")
+            return
+    run_job(session, job_name)
+
+
+def up_to_date(session: Session, environment: Any) -> str | None:
+    """What was checked, if every asset of `environment` is current and its tables match; None otherwise.
+
+    The sensor's checks (fingerprints against the latest materializations: no Node, no
+    writes), then a describe of each table against the cached synthesis.
+    """
+    import dagster as dg
+
+    from ampflow_dagster.defs.records import latest_metadata
+
+    state = environment_state(session, environment.name)
+    if state.stale:
+        return None
+    instance = session.instance()
+    if not all(latest_metadata(instance, dg.AssetKey(name), environment.name) for name in ("verified_tables", "api_client")):
+        return None
+    if not (session.project.client_dir(environment.name) / "amplify_outputs.json").is_file():
+        return None
+    tables = table_drift(session.project, environment.name, state.amplify_fingerprint)
+    if tables is None:
+        return None
+    return f"amplify/ {state.amplify_fingerprint} deployed, {state.checked_seed_files} seed datasets unchanged, {tables} tables match"
+
+
+def table_drift(project: Project, environment: str, fingerprint: str) -> int | None:
+    """How many tables match the cached synthesis of `fingerprint`; None if any differs or none is cached."""
+    from ampflow_dagster.synthesis.runner import cached_synthesis
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.workflow import EnvironmentWorkspace
+
+    try:
+        workspace = EnvironmentWorkspace.open(project, environment, AwsSettings())
+        desired = cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint)
+        if desired is None or workspace.target.drift(desired):
+            return None
+    except AmpflowError:
+        return None
+    return len(desired.tables)
+
+
+def environment_state(session: Session, environment: str) -> Any:
+    """What is stale in `environment`, from fingerprints and the instance: the sensor's view."""
+    from ampflow_dagster.defs.records import ASSET_OF_MODEL, deployed_state, seeded_states
+    from ampflow_dagster.fingerprint import digest_cache
+    from ampflow_dagster.staleness import current_fingerprints, environment_staleness
+
+    instance = session.instance()
+    cache = digest_cache(session.project)
+    amplify, seeds = current_fingerprints(session.project, environment, sorted(ASSET_OF_MODEL), cache)
+    cache.save()
+    return environment_staleness(
+        session.project, environment, deployed_state(instance, environment), seeded_states(instance, environment), seeds, amplify
+    )
+
+
+def cached_desired(session: Session, workspace: Any, fingerprint: str) -> Any:
+    """The synthesized backend for `fingerprint` if it is cached: never starts Node."""
+    from ampflow_dagster.synthesis.runner import cached_synthesis
+
+    project = session.project
+    return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint)
+
+
+def load_config_of(session: Session) -> Any:
+    from ampflow_dagster.environments import load_config
+
+    return load_config(session.project)
 
 
 @main.command(help="`npm run amplify:optimize ENV`: deploy ENV (skipped when unchanged) and verify its tables.")
@@ -185,7 +306,7 @@ def prod(session: Session) -> None:
 @click.pass_obj
 def deploy(session: Session, environment: str, force: bool, allow_destructive: bool) -> None:
     config = {"force": force, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_deploy", checked(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, "amplify_deploy", checked_environment(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
 
 
 @main.command(help="`npm run amplify:seed:ENV`: reapply ENV's seed data (only what differs is written).")
@@ -193,9 +314,9 @@ def deploy(session: Session, environment: str, force: bool, allow_destructive: b
 @click.option("--model", "models", multiple=True, help="Seed only this model (repeatable).")
 @click.pass_obj
 def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
-    from ampflow_dagster.defs.assets import SEEDED_MODELS
+    from ampflow_dagster.defs.records import SEEDED_MODELS
 
-    environment = checked(session, environment).name
+    environment = checked_environment(session, environment).name
     by_model = {model: name for name, model in SEEDED_MODELS.items()}
     unknown = [model for model in models if model not in by_model]
     if unknown:
@@ -209,14 +330,14 @@ def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
 @click.pass_obj
 def force(session: Session, environment: str, allow_destructive: bool) -> None:
     config = {"force": True, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_force", checked(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, "amplify_force", checked_environment(session, environment).name, {"ops": {"backend_deployment": {"config": config}}})
 
 
 @main.command(help="Remove the items carrying ENV's prefix from ENV's tables; everything else stays.")
 @environment_argument
 @click.pass_obj
 def clean(session: Session, environment: str) -> None:
-    environment = checked(session, environment).name
+    environment = checked_environment(session, environment).name
     run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": environment}}}})
 
 
@@ -229,7 +350,7 @@ def plan(session: Session, environment: str, force: bool) -> None:
     from ampflow_dagster.targets.aws import AwsSettings
     from ampflow_dagster.workflow import EnvironmentWorkspace, plan_deployment
 
-    name = checked(session, environment).name
+    name = checked_environment(session, environment).name
     try:
         workspace = EnvironmentWorkspace.open(session.project, name, AwsSettings())
         changes = plan_deployment(workspace, force=force)
@@ -253,7 +374,7 @@ def plan(session: Session, environment: str, force: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def destroy(session: Session, environment: str, yes: bool) -> None:
-    settings = checked(session, environment)
+    settings = checked_environment(session, environment)
     environment = settings.name
     if settings.protected or settings.target != "sandbox":
         why = "it is protected" if settings.protected else f"its target is {settings.target}, not sandbox"
@@ -270,31 +391,21 @@ def destroy(session: Session, environment: str, yes: bool) -> None:
 @main.command(help="Per environment: deployed and current fingerprints, stale assets, tables and item counts.")
 @click.pass_obj
 def status(session: Session) -> None:
-    from ampflow_dagster.environments import load_config
-    from ampflow_dagster.fingerprint import digest_cache
-    from ampflow_dagster.defs.assets import deployed_state
-    from ampflow_dagster.defs.sensors import ASSET_OF_MODEL, seeded_states, stale_asset_names
-    from ampflow_dagster.staleness import current_fingerprints, environment_staleness
-    from ampflow_dagster.synthesis.runner import cached_synthesis
+    from ampflow_dagster.defs.records import stale_asset_names
     from ampflow_dagster.targets.aws import AwsSettings
     from ampflow_dagster.workflow import EnvironmentWorkspace
 
-    project = session.project
-    config = load_config(project)
-    instance = session.instance()
-    cache = digest_cache(project)
+    config = load_config_of(session)
     for environment in config.environments.values():
-        amplify, seeds = current_fingerprints(project, environment.name, sorted(ASSET_OF_MODEL), cache)
-        deployed = deployed_state(instance, environment.name)
-        state = environment_staleness(project, environment.name, deployed, seeded_states(instance, environment.name), seeds, amplify)
+        state = environment_state(session, environment.name)
         click.secho(f"{environment.name} ({environment.prefix}, target {environment.target}"
                     f"{', protected' if environment.protected else ''}"
                     f"{', automated deploys' if environment.automated_deploys else ''})", bold=True)
-        click.echo(f"  amplify/ fingerprint: current {amplify}, deployed {deployed.fingerprint or 'never'}")
+        click.echo(f"  amplify/ fingerprint: current {state.amplify_fingerprint}, deployed {state.deployed_fingerprint or 'never'}")
         stale = stale_asset_names(state)
         click.echo(f"  stale: {', '.join(stale) if stale else 'nothing'}" + (f"  ({'; '.join(state.reasons)})" if stale else ""))
-        workspace = EnvironmentWorkspace.open(project, environment.name, AwsSettings(), config)
-        desired = cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), amplify)
+        workspace = EnvironmentWorkspace.open(session.project, environment.name, AwsSettings(), config)
+        desired = cached_desired(session, workspace, state.amplify_fingerprint)
         if desired is None:
             click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
             continue
@@ -304,7 +415,6 @@ def status(session: Session) -> None:
                 click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
         except AmpflowError as error:
             click.echo(f"  tables: unavailable ({error.message})")
-    cache.save()
 
 
 @main.command(help="Start the embedded emulator and the Dagster UI (dagster dev) for this project.")

@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from ampflow_dagster.fingerprint import DigestCache, amplify_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import seed_fingerprint
-from ampflow_dagster.workflow import DeployedState
 
 DEPLOYMENT_CHAIN = ("backend_deployment", "verified_tables", "api_client")
+
+
+@dataclass(frozen=True)
+class DeployedState:
+    """What the latest successful deployment of an environment recorded."""
+
+    fingerprint: str | None = None
+    model_versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,31 @@ def test_verbs_do_what_the_npm_scripts_did(app: App, dagster_home: Path) -> None
     assert set(jobs) == {"amplify_dev", "amplify_prod", "amplify_deploy", "amplify_seed", "amplify_clean", "amplify_force"}
 
 
+def run_count(dagster_home: Path) -> int:
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        return len(instance.get_runs())
+
+
+def test_dev_starts_no_run_when_everything_is_up_to_date(app: App, dagster_home: Path) -> None:
+    assert ampflow(app, "dev", dagster_home=dagster_home).returncode == 0
+    runs = run_count(dagster_home)
+    again = ampflow(app, "dev", dagster_home=dagster_home)
+    assert again.returncode == 0, again.stderr
+    assert "development is up to date; no run started" in again.stdout
+    assert "5 seed datasets unchanged, 5 tables match" in again.stdout
+    assert run_count(dagster_home) == runs
+
+    app.dynamodb().meta.client.delete_table(TableName=app.table_name("development", "Task"))  # drift the files cannot show
+    repaired = ampflow(app, "dev", dagster_home=dagster_home)
+    assert repaired.returncode == 0, repaired.stderr
+    assert "backend_deployment: deployment=deployed" in repaired.stdout and "seeded_task: items_written=3" in repaired.stdout
+    assert run_count(dagster_home) == runs + 1
+
+    full = ampflow(app, "dev", "--full", dagster_home=dagster_home)
+    assert full.returncode == 0 and "deployment=skipped" in full.stdout and "items_written=0" in full.stdout
+    assert run_count(dagster_home) == runs + 2
+
+
 def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) -> None:
     unknown = ampflow(app, "deploy", "staging", dagster_home=dagster_home)
     assert unknown.returncode == 2

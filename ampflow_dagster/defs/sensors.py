@@ -2,36 +2,16 @@
 
 import dagster as dg
 
-from ampflow_dagster.defs.assets import (
-    MODEL_VERSION_KEY,
-    SEED_FINGERPRINT_KEY,
-    SEEDED_MODELS,
-    deployed_state,
-    latest_metadata,
-)
+from ampflow_dagster.defs.records import ASSET_OF_MODEL, deployed_state, seeded_states, stale_asset_names
 from ampflow_dagster.defs.jobs import EVERYTHING
 from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.fingerprint import digest_cache
-from ampflow_dagster.staleness import DEPLOYMENT_CHAIN, EnvironmentStaleness, SeededState, current_fingerprints, environment_staleness
+from ampflow_dagster.staleness import current_fingerprints, environment_staleness
 
 CHANGE_TAG = "ampflow/change"
 TRIGGER_TAG = "ampflow/trigger"
 MAX_ATTEMPTS = 3  # a change whose runs keep failing waits for the next edit instead of retrying forever
 AUTOMATED_DEPLOYMENT = {"ops": {"backend_deployment": {"config": {"automated": True}}}}
-ASSET_OF_MODEL = {model: name for name, model in SEEDED_MODELS.items()}
-
-
-def seeded_states(instance: dg.DagsterInstance, environment: str) -> dict[str, SeededState]:
-    states = {}
-    for asset_name, model in SEEDED_MODELS.items():
-        recorded = latest_metadata(instance, dg.AssetKey(asset_name), environment)
-        states[model] = SeededState(recorded.get(SEED_FINGERPRINT_KEY), recorded.get(MODEL_VERSION_KEY))
-    return states
-
-
-def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
-    names = list(DEPLOYMENT_CHAIN) if state.deployment_stale else []
-    return names + [ASSET_OF_MODEL[model] for model in state.stale_models]
 
 
 def failed_attempts(instance: dg.DagsterInstance, change: str) -> int:

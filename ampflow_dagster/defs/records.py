@@ -1,0 +1,63 @@
+"""What the instance recorded about each (asset, environment): read by the assets, the sensor and the CLI.
+
+Light on purpose (Dagster itself, nothing of dagster-aws): `ampflow dev` reads these
+to decide that nothing needs to run, and it should not pay for more imports than that.
+"""
+
+import re
+from typing import Any
+
+import dagster as dg
+
+from ampflow_dagster.defs.partitions import PROJECT
+from ampflow_dagster.seeding.seed_files import seeded_models
+from ampflow_dagster.staleness import DEPLOYMENT_CHAIN, DeployedState, EnvironmentStaleness, SeededState
+
+FINGERPRINT_KEY = "amplify_fingerprint"
+MODEL_VERSIONS_KEY = "model_versions"
+SEED_FINGERPRINT_KEY = "seed_fingerprint"
+MODEL_VERSION_KEY = "model_version"
+
+
+def seeded_asset_name(model: str) -> str:
+    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+
+
+SEEDED_MODELS = {seeded_asset_name(model): model for model in seeded_models(PROJECT)}
+ASSET_OF_MODEL = {model: name for name, model in SEEDED_MODELS.items()}
+
+
+def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
+    """Metadata of the latest successful materialization of (asset, partition), or {}."""
+    result = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    )
+    if not result.records:
+        return {}
+    materialization = result.records[0].asset_materialization
+    if materialization is None:
+        return {}
+    return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+
+
+def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedState:
+    recorded = latest_metadata(instance, dg.AssetKey("backend_deployment"), environment)
+    fingerprint = recorded.get(FINGERPRINT_KEY)
+    versions = recorded.get(MODEL_VERSIONS_KEY)
+    return DeployedState(
+        fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        model_versions=dict(versions) if isinstance(versions, dict) else {},
+    )
+
+
+def seeded_states(instance: dg.DagsterInstance, environment: str) -> dict[str, SeededState]:
+    states = {}
+    for asset_name, model in SEEDED_MODELS.items():
+        recorded = latest_metadata(instance, dg.AssetKey(asset_name), environment)
+        states[model] = SeededState(recorded.get(SEED_FINGERPRINT_KEY), recorded.get(MODEL_VERSION_KEY))
+    return states
+
+
+def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
+    names = list(DEPLOYMENT_CHAIN) if state.deployment_stale else []
+    return names + [ASSET_OF_MODEL[model] for model in state.stale_models]
