@@ -1,0 +1,32 @@
+"""The benchmark suite runs end to end at its small size (its figures are not judged here: shared machines are noisy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.common import Ratio
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_suite_runs_at_small_size(tmp_path: Path) -> None:
+    report = tmp_path / "benchmarks.md"
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--size", "small", "--markdown", str(report)],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=900,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    for title in ("Change detection", "Seeding 500", "with 20 ms", "peak memory", "`ampflow dev` when everything", "Verifying 10 tables"):
+        assert title in finished.stdout, f"{title!r} missing from:\n{finished.stdout}"
+    text = report.read_text()
+    assert "| benchmark | ratio | target | met |" in text and "./scripts/benchmark --markdown docs/benchmarks.md" in text
+    # every benchmark reports a ratio to its baseline
+    assert text.count("×**") >= 8
+
+
+def test_a_ratio_knows_whether_its_target_is_met() -> None:
+    assert Ratio("faster", 16.0, 15).met and not Ratio("faster", 14.0, 15).met
+    assert Ratio("smaller", 0.2, 0.25, at_least=False).met and not Ratio("smaller", 0.3, 0.25, at_least=False).met
+    assert Ratio("reported", 3.0).met is None
