@@ -11,6 +11,7 @@ import hashlib
 import marshal
 import os
 import time
+from array import array
 from stat import S_ISREG
 from pathlib import Path
 
@@ -23,112 +24,149 @@ IGNORED_FILES = {"amplify_outputs.json", ".DS_Store"}
 ROOT_FILES = ("package.json", "package-lock.json")
 # A file modified this recently may change again within the same mtime tick: never trust its stat.
 RACY_NANOSECONDS = 2_000_000_000
+UNKNOWN = "-" * 64  # the digest of a file too recently modified to remember
 
 
 class DigestCache:
     """sha256 per file, reused while (size, mtime) are unchanged; kept in .ampflow/digests.bin.
 
-    Keys are paths relative to `root`. marshal, not JSON: loading it is part of every sensor tick,
-    and marshal reads ten thousand entries about three times faster.
+    amplify/ is remembered a directory at a time: its file names, their (size, mtime) as
+    one bytes value, and their digests as one string. An unchanged directory is then
+    recognized by two comparisons rather than a lookup per file, and loading the cache
+    creates a few objects per directory instead of several per file: both are paid on
+    every sensor tick.
     """
 
-    def __init__(self, path: Path, root: Path) -> None:
-        self.path, self.root = path, root
-        self.entries: dict[str, tuple[int, int, str]] = {}
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.files: dict[str, tuple[int, int, str]] = {}  # single files: the app's package files, seed files
+        self.directories: dict[str, tuple[str, bytes, str]] = {}  # directory -> (names, stat signature, digests)
         self.changed = False
         self.hashed = 0  # files read since this cache was loaded: an unchanged tree reads none
         self.amplify: str | None = None  # amplify/'s fingerprint, computed once per cache (one sensor tick)
         try:
             loaded = marshal.loads(path.read_bytes())
-            if isinstance(loaded, dict):
-                self.entries = loaded
-        except (FileNotFoundError, ValueError, EOFError, TypeError):
-            self.entries = {}
+            self.files, self.directories = dict(loaded["files"]), dict(loaded["directories"])
+        except (FileNotFoundError, ValueError, EOFError, TypeError, KeyError):
+            self.files, self.directories = {}, {}
 
     def digest(self, file: Path, stat: os.stat_result | None = None) -> str:
+        """The digest of one file, read only if its stat changed since it was last read."""
         stat = stat or file.stat()
-        try:
-            key = file.relative_to(self.root).as_posix()
-        except ValueError:
-            key = str(file)
-        return self.digest_of(key, stat.st_size, stat.st_mtime_ns, time.time_ns())
-
-    def digest_of(self, key: str, size: int, mtime_ns: int, now_ns: int) -> str:
-        """The digest of the file at `key` with this stat; reads the file only if the stat changed."""
-        cached = self.entries.get(key)
-        if cached is not None and cached[0] == size and cached[1] == mtime_ns:
+        key = str(file)
+        cached = self.files.get(key)
+        if cached is not None and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
             return cached[2]
-        value = _file_digest(self.root / key).hex()
+        value = _file_digest(file).hex()
         self.hashed += 1
-        if now_ns - mtime_ns > RACY_NANOSECONDS:
-            self.entries[key] = (size, mtime_ns, value)
+        if time.time_ns() - stat.st_mtime_ns > RACY_NANOSECONDS:
+            self.files[key] = (stat.st_size, stat.st_mtime_ns, value)
             self.changed = True
         return value
+
+    def tree(self, root: str) -> list[str]:
+        """(relative directory, file names, digests) of every authored directory under `root`, flattened, in a stable order."""
+        parts: list[str] = []
+        visited: set[str] = set()
+        self._walk(root, "", parts, visited, time.time_ns())
+        prefix = root + os.sep
+        for gone in [d for d in self.directories if (d == root or d.startswith(prefix)) and d not in visited]:
+            del self.directories[gone]
+            self.changed = True
+        return parts
+
+    def _walk(self, directory: str, relative: str, parts: list[str], visited: set[str], now_ns: int) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=_name)
+        except FileNotFoundError:
+            return
+        visited.add(directory)
+        names: list[str] = []
+        stats = array("q")
+        subdirectories = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in IGNORED_DIRECTORIES:
+                    subdirectories.append(entry)
+            elif entry.name not in IGNORED_FILES:
+                try:
+                    stat = entry.stat()
+                except FileNotFoundError:  # a dangling link, or a file removed while walking
+                    continue
+                if S_ISREG(stat.st_mode):
+                    names.append(entry.name)
+                    stats.append(stat.st_size)
+                    stats.append(stat.st_mtime_ns)
+        if names:
+            joined, signature = "\0".join(names), stats.tobytes()
+            cached = self.directories.get(directory)
+            if cached is not None and cached[0] == joined and cached[1] == signature and UNKNOWN[0] not in cached[2]:
+                digests = cached[2]
+            else:
+                digests, remembered = self._rehash(directory, names, stats, cached, now_ns)
+                self.directories[directory] = (joined, signature, remembered)
+                self.changed = True
+            parts += (relative, joined, digests)
+        for entry in subdirectories:
+            self._walk(entry.path, f"{relative}{entry.name}/", parts, visited, now_ns)
+
+    def _rehash(
+        self, directory: str, names: list[str], stats: array, cached: tuple[str, bytes, str] | None, now_ns: int
+    ) -> tuple[str, str]:
+        """(digests, digests to remember) of a changed directory's files, reading only those whose stat changed.
+
+        A file modified within the racy window is remembered as UNKNOWN, so it is read again next time.
+        """
+        known: dict[str, tuple[int, int, str]] = {}
+        if cached is not None:
+            old_stats = array("q")
+            old_stats.frombytes(cached[1])
+            for index, name in enumerate(cached[0].split("\0")):
+                known[name] = (old_stats[2 * index], old_stats[2 * index + 1], cached[2][64 * index : 64 * index + 64])
+        digests, remembered = [], []
+        for index, name in enumerate(names):
+            size, mtime_ns = stats[2 * index], stats[2 * index + 1]
+            previous = known.get(name)
+            if previous is not None and previous[:2] == (size, mtime_ns) and previous[2] != UNKNOWN:
+                digests.append(previous[2])
+                remembered.append(previous[2])
+                continue
+            value = _file_digest(Path(directory, name)).hex()
+            self.hashed += 1
+            digests.append(value)
+            remembered.append(value if now_ns - mtime_ns > RACY_NANOSECONDS else UNKNOWN)
+        return "".join(digests), "".join(remembered)
 
     def save(self) -> None:
         if not self.changed:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(marshal.dumps(self.entries))
+        temporary.write_bytes(marshal.dumps({"files": self.files, "directories": self.directories}))
         temporary.replace(self.path)
         self.changed = False
 
 
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
 def digest_cache(project: Project) -> DigestCache:
-    return DigestCache(project.state_dir / "digests.bin", project.root)
-
-
-def amplify_files(project: Project) -> list[tuple[str, int, int]]:
-    """Every authored file under amplify/, plus the app's package files: (path relative to the app, size, mtime_ns), sorted.
-
-    One stat per file and no other work: this runs on every sensor tick.
-    """
-    found: list[tuple[str, int, int]] = []
-    _walk(str(project.amplify_dir), "amplify/", found)
-    for name in ROOT_FILES:
-        try:
-            stat = (project.root / name).stat()
-        except FileNotFoundError:
-            continue
-        found.append((name, stat.st_size, stat.st_mtime_ns))
-    found.sort()
-    return found
-
-
-def _walk(directory: str, relative: str, found: list[tuple[str, int, int]]) -> None:
-    try:
-        entries = os.scandir(directory)
-    except FileNotFoundError:
-        return
-    with entries:
-        for entry in entries:
-            name = entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if name not in IGNORED_DIRECTORIES:
-                    _walk(entry.path, f"{relative}{name}/", found)
-            elif name not in IGNORED_FILES:
-                try:
-                    stat = entry.stat()
-                except FileNotFoundError:  # a dangling link, or a file removed while walking
-                    continue
-                if S_ISREG(stat.st_mode):
-                    found.append((relative + name, stat.st_size, stat.st_mtime_ns))
+    return DigestCache(project.state_dir / "digests.bin")
 
 
 def amplify_fingerprint(project: Project, cache: DigestCache | None = None) -> str:
-    """A hash of the backend's sources: equal fingerprints synthesize the same backend."""
+    """A hash of the backend's sources (paths relative to the app, contents): equal fingerprints synthesize the same backend."""
     own_cache = cache is None
     cache = cache or digest_cache(project)
     if cache.amplify is not None:
         return cache.amplify
-    now_ns, entries, parts = time.time_ns(), cache.entries, []
-    for relative, size, mtime_ns in amplify_files(project):
-        cached = entries.get(relative)  # DigestCache.digest_of inlined: this loop runs per file on every sensor tick
-        if cached is not None and cached[0] == size and cached[1] == mtime_ns:
-            parts += (relative, cached[2])
-        else:
-            parts += (relative, cache.digest_of(relative, size, mtime_ns, now_ns))
+    parts = cache.tree(str(project.amplify_dir))
+    for name in ROOT_FILES:
+        path = project.root / name
+        if path.is_file():
+            parts += ("..", name, cache.digest(path))
     if own_cache:
         cache.save()
     cache.amplify = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
