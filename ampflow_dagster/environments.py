@@ -67,6 +67,7 @@ class AmpflowConfig:
     models: dict[str, ModelSettings] = field(default_factory=dict)
     reconciliation: ReconciliationSettings = field(default_factory=ReconciliationSettings)
     source: Path | None = None
+    owners: tuple[str, ...] = ()  # shown on every asset in the Dagster UI: emails or team:<name>
 
     def environment(self, name: str) -> Environment:
         try:
@@ -82,6 +83,10 @@ class AmpflowConfig:
         return self.models.get(name, ModelSettings())
 
 
+OWNER_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+OWNER_TEAM = re.compile(r"^team:[A-Za-z0-9_.-]+$")
+
+
 def load_config(project: Project) -> AmpflowConfig:
     path = project.config_file
     raw: dict[str, Any] = {}
@@ -90,18 +95,32 @@ def load_config(project: Project) -> AmpflowConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigurationError(f"{path} is not valid TOML: {error}.", "Fix the syntax of ampflow.toml.") from None
-    unknown = set(raw) - {"environments", "models", "reconciliation"}
+    unknown = set(raw) - {"environments", "models", "reconciliation", "owners"}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
-            "ampflow.toml takes [environments.<name>], [models.<Model>] and [reconciliation] tables.",
+            "ampflow.toml takes owners = [...] and [environments.<name>], [models.<Model>] and [reconciliation] tables.",
         )
     declared = raw.get("environments") or DEFAULT_ENVIRONMENTS
     environments = {name: _environment(path, name, values) for name, values in declared.items()}
     _check_prefixes_distinct(path, environments)
     models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
     reconciliation = _reconciliation(path, raw.get("reconciliation", {}), environments)
-    return AmpflowConfig(environments=environments, models=models, reconciliation=reconciliation, source=path)
+    owners = _owners(path, raw.get("owners", []))
+    return AmpflowConfig(environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners)
+
+
+def _owners(path: Path, values: Any) -> tuple[str, ...]:
+    """Dagster accepts an email address or team:<name> as an asset owner."""
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ConfigurationError(f"{path}: owners must be a list of strings.", 'Write owners = ["team:platform", "you@example.com"].')
+    wrong = [value for value in values if not (OWNER_EMAIL.match(value) or OWNER_TEAM.match(value))]
+    if wrong:
+        raise ConfigurationError(
+            f"{path}: owner(s) {', '.join(repr(value) for value in wrong)} are neither an email address nor team:<name>.",
+            'Write owners = ["team:platform", "you@example.com"].',
+        )
+    return tuple(values)
 
 
 def _reconciliation(path: Path, values: Any, environments: dict[str, Environment]) -> ReconciliationSettings:

@@ -25,6 +25,15 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
     assert "All code locations passed validation" in result.stdout + result.stderr
 
 
+def test_every_asset_says_what_it_is_and_who_owns_it() -> None:
+    for asset in workflow_assets:
+        spec = next(iter(asset.specs))
+        assert spec.description and spec.group_name in ("amplify", "seed_data")
+        assert "aws" in spec.kinds and spec.kinds & {"amplify", "dynamodb"}
+        assert spec.owners == ["team:amplify-backend"]  # from ampflow.toml
+        assert spec.tags["ampflow/stage"] in ("deploy", "verify", "seed", "client")
+
+
 def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
     definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
     for job_name, environment, prefix in (("amplify_dev", "development", "[DEV]"), ("amplify_prod", "production", "[PROD]")):

@@ -44,6 +44,8 @@ def test_unknown_environment_lists_the_known_ones(tmp_path: Path) -> None:
         ('[environments.a]\nprefix = "[A]"\n[environments.b]\nprefix = "[A]"\n', r"prefixes that cannot be told apart"),
         ('[environments.a\n', r"is not valid TOML"),
         ('[deploy]\nx = 1\n', r"unknown section\(s\) deploy"),
+        ('owners = ["platform team"]\n', r"owner\(s\) 'platform team' are neither an email address nor team:<name>"),
+        ('owners = "team:platform"\n', r"owners must be a list of strings"),
         ('[environments.dev]\ntarget = "sandbox"\nsandbox_identifier = "my_sandbox!"\n', r"'my_sandbox!' is not a valid sandbox identifier"),
         ('[environments.dev]\ntarget = "sandbox"\nsandbox_identifier = "a-very-long-identifier"\n', r"not a valid sandbox identifier"),
         ('[environments.prod]\ntarget = "branch"\nbranch = "main"\n', r"target 'branch' needs app_id"),

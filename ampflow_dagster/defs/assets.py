@@ -20,7 +20,7 @@ from ampflow_dagster.workflow import (
     seed_model,
     verify_tables,
 )
-from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.defs.partitions import CONFIG, environment_partitions
 from ampflow_dagster.defs.records import (
     FINGERPRINT_KEY,
     MODEL_VERSION_KEY,
@@ -30,6 +30,14 @@ from ampflow_dagster.defs.records import (
     deployed_state,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+
+OWNERS = list(CONFIG.owners)  # from ampflow.toml: who to ask about these assets
+
+
+def stage(name: str) -> dict[str, str]:
+    """A tag per workflow stage, to filter the asset graph and runs by it."""
+    return {"ampflow/stage": name}
+
 
 class DeploymentConfig(dg.Config):
     force: bool = False
@@ -53,7 +61,9 @@ def reported_as_failure() -> Iterator[None]:
 @dg.asset(
     partitions_def=environment_partitions,
     group_name="amplify",
-    kinds={"amplify", "dynamodb"},
+    kinds={"amplify", "dynamodb", "aws"},
+    owners=OWNERS,
+    tags=stage("deploy"),
     description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
     "tables still match; run config `force: true` recreates the tables.",
 )
@@ -104,7 +114,9 @@ def backend_deployment(
     partitions_def=environment_partitions,
     deps=[backend_deployment],
     group_name="amplify",
-    kinds={"dynamodb"},
+    kinds={"dynamodb", "aws"},
+    owners=OWNERS,
+    tags=stage("verify"),
     description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
 )
 def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
@@ -137,7 +149,9 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
         partitions_def=environment_partitions,
         deps=[verified_tables],
         group_name="seed_data",
-        kinds={"dynamodb"},
+        kinds={"dynamodb", "aws"},
+        owners=OWNERS,
+        tags=stage("seed"),
         metadata={"model": model},
         description=f"The environment's {model} seed items (seed_data/<environment>/{model}.jsonl or .json), "
         "validated, prefixed and written where they differ from the table.",
@@ -189,7 +203,9 @@ seeded_assets = [_seeded_asset(name, model) for name, model in SEEDED_MODELS.ite
     partitions_def=environment_partitions,
     deps=[verified_tables],
     group_name="amplify",
-    kinds={"amplify"},
+    kinds={"amplify", "aws"},
+    owners=OWNERS,
+    tags=stage("client"),
     description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
     "GraphQL statements, in clients/<environment>/.",
 )
