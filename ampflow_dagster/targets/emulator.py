@@ -114,7 +114,7 @@ class EmbeddedEmulator:
         """Restore the state recorded by earlier servers; returns how many requests were replayed."""
         if not self.recording.is_file() or self.recording.stat().st_size == 0:
             return 0
-        count = self._drop_torn_last_request()
+        count = self._repair_recording()
         _post(f"{emulator.endpoint}/moto-api/recorder/stop-recording", timeout=10)
         try:
             _post(f"{emulator.endpoint}/moto-api/recorder/replay-recording", timeout=REPLAY_TIMEOUT_SECONDS)
@@ -122,14 +122,41 @@ class EmbeddedEmulator:
             _post(f"{emulator.endpoint}/moto-api/recorder/start-recording", timeout=10)
         return count
 
-    def _drop_torn_last_request(self) -> int:
-        """A server killed mid-write leaves half a line: drop it (that request never completed). Returns the count."""
-        with self.recording.open("rb+") as handle:
-            data = handle.read()
-            if data and not data.endswith(b"\n"):
-                handle.truncate(data.rfind(b"\n") + 1)
-                data = data[: data.rfind(b"\n") + 1]
-        return data.count(b"\n")
+    def _repair_recording(self) -> int:
+        """Make the recording one complete request per line, as moto's replay reads it; returns the count.
+
+        moto's recorder writes a request, then its newline, as two writes: requests served
+        at once (concurrent batch writers) can interleave, leaving two requests on one line
+        and an empty line after. A server killed mid-write leaves half a request at the end:
+        it never completed, so it is dropped.
+        """
+        count, intact = 0, True
+        with self.recording.open("rb") as handle:
+            for line in handle:
+                try:
+                    json.loads(line)
+                    count += 1
+                    intact = intact and line.endswith(b"\n")
+                except ValueError:
+                    intact = False
+        if intact:
+            return count
+        decoder, count = json.JSONDecoder(), 0
+        repaired = self.recording.with_name(f".{self.recording.name}.{os.getpid()}.tmp")
+        with self.recording.open("r", encoding="utf-8", errors="replace") as source, repaired.open("w", encoding="utf-8") as target:
+            for line in source:
+                text, position = line.strip(), 0
+                while position < len(text):
+                    try:
+                        request, position = decoder.raw_decode(text, position)
+                    except ValueError:
+                        break  # half a request: the server died writing it
+                    target.write(json.dumps(request) + "\n")
+                    count += 1
+                    while position < len(text) and text[position].isspace():
+                        position += 1
+        repaired.replace(self.recording)
+        return count
 
     def _previous_port(self) -> int | None:
         try:
