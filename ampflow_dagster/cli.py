@@ -44,11 +44,14 @@ class Session:
             fail(error)
         return defs
 
-    def environment(self, name: str) -> Any:
-        """The named environment from ampflow.toml (raises a ConfigurationError naming the known ones)."""
+    def config(self) -> Any:
         from ampflow_dagster.environments import load_config
 
-        return load_config(self.project).environment(name)
+        return load_config(self.project)
+
+    def environment(self, name: str) -> Any:
+        """The named environment from ampflow.toml (raises a ConfigurationError naming the known ones)."""
+        return self.config().environment(name)
 
 
 @click.group(help="ampflow: deploy, verify and seed Amplify Gen 2 backends per environment, as Dagster assets.")
@@ -255,13 +258,12 @@ def up_to_date(session: Session, environment: Any) -> str | None:
 
 def table_drift(project: Project, environment: str, fingerprint: str) -> int | None:
     """How many tables match the cached synthesis of `fingerprint`; None if any differs or none is cached."""
-    from ampflow_dagster.synthesis.runner import cached_synthesis
     from ampflow_dagster.targets.aws import AwsSettings
     from ampflow_dagster.workflow import EnvironmentWorkspace
 
     try:
         workspace = EnvironmentWorkspace.open(project, environment, AwsSettings())
-        desired = cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint)
+        desired = cached_desired(project, workspace, fingerprint)
         if desired is None or workspace.target.drift(desired):
             return None
     except AmpflowError:
@@ -271,31 +273,20 @@ def table_drift(project: Project, environment: str, fingerprint: str) -> int | N
 
 def environment_state(session: Session, environment: str) -> Any:
     """What is stale in `environment`, from fingerprints and the instance: the sensor's view."""
-    from ampflow_dagster.defs.records import ASSET_OF_MODEL, deployed_state, seeded_states
+    from ampflow_dagster.defs.records import staleness_of
     from ampflow_dagster.fingerprint import digest_cache
-    from ampflow_dagster.staleness import current_fingerprints, environment_staleness
 
-    instance = session.instance()
     cache = digest_cache(session.project)
-    amplify, seeds = current_fingerprints(session.project, environment, sorted(ASSET_OF_MODEL), cache)
+    state = staleness_of(session.instance(), session.project, environment, cache)
     cache.save()
-    return environment_staleness(
-        session.project, environment, deployed_state(instance, environment), seeded_states(instance, environment), seeds, amplify
-    )
+    return state
 
 
-def cached_desired(session: Session, workspace: Any, fingerprint: str) -> Any:
+def cached_desired(project: Project, workspace: Any, fingerprint: str) -> Any:
     """The synthesized backend for `fingerprint` if it is cached: never starts Node."""
     from ampflow_dagster.synthesis.runner import cached_synthesis
 
-    project = session.project
     return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint)
-
-
-def load_config_of(session: Session) -> Any:
-    from ampflow_dagster.environments import load_config
-
-    return load_config(session.project)
 
 
 @main.command(help="`npm run amplify:optimize ENV`: deploy ENV (skipped when unchanged) and verify its tables.")
@@ -394,7 +385,7 @@ def status(session: Session) -> None:
     from ampflow_dagster.targets.aws import AwsSettings
     from ampflow_dagster.workflow import EnvironmentWorkspace
 
-    config = load_config_of(session)
+    config = session.config()
     for environment in config.environments.values():
         state = environment_state(session, environment.name)
         click.secho(f"{environment.name} ({environment.prefix}, target {environment.target}"
@@ -404,7 +395,7 @@ def status(session: Session) -> None:
         stale = stale_asset_names(state)
         click.echo(f"  stale: {', '.join(stale) if stale else 'nothing'}" + (f"  ({'; '.join(state.reasons)})" if stale else ""))
         workspace = EnvironmentWorkspace.open(session.project, environment.name, AwsSettings(), config)
-        desired = cached_desired(session, workspace, state.amplify_fingerprint)
+        desired = cached_desired(session.project, workspace, state.amplify_fingerprint)
         if desired is None:
             click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
             continue

@@ -40,16 +40,20 @@ class EnvironmentStaleness:
     deployment_stale: bool = False
     stale_models: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    checked_seed_files: int = 0
+    seed_fingerprints: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def checked_seed_files(self) -> int:
+        return len(self.seed_fingerprints)
 
     @property
     def stale(self) -> bool:
         return self.deployment_stale or bool(self.stale_models)
 
-    def change_key(self, asset_names: list[str], seed_fingerprints: dict[str, str]) -> str:
+    def change_key(self, asset_names: list[str]) -> str:
         """Identifies this change: the same change never launches two runs."""
         material = "|".join([self.environment, ",".join(sorted(asset_names)), self.amplify_fingerprint]
-                            + [f"{m}={seed_fingerprints[m]}" for m in sorted(self.stale_models)])
+                            + [f"{m}={self.seed_fingerprints[m]}" for m in sorted(self.stale_models)])
         return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -61,7 +65,7 @@ def environment_staleness(
     seed_fingerprints: dict[str, str],
     current_fingerprint: str,
 ) -> EnvironmentStaleness:
-    state = EnvironmentStaleness(environment, current_fingerprint, deployed.fingerprint, checked_seed_files=len(seed_fingerprints))
+    state = EnvironmentStaleness(environment, current_fingerprint, deployed.fingerprint, seed_fingerprints=dict(seed_fingerprints))
     if deployed.fingerprint != current_fingerprint:
         state.deployment_stale = True
         state.reasons.append(

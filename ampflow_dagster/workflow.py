@@ -216,12 +216,6 @@ class SeedOutcome:
     result: SeedResult
 
 
-def validate_seed_sets(workspace: EnvironmentWorkspace, models: list[str]) -> dict[str, SeedSet]:
-    """Load and validate every model's seed items first, so one bad file writes nothing anywhere."""
-    desired = workspace.desired()
-    return {model: load_seed_set(workspace.project, workspace.config, workspace.environment, model, desired) for model in models}
-
-
 def prepare_seed_set(workspace: EnvironmentWorkspace, model: str, run_models: list[str]) -> SeedSet:
     """`model`'s validated seed set, once every model the run seeds has been validated.
 

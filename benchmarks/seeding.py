@@ -92,13 +92,13 @@ def with_latency(app: SeedingApp, endpoint: str, count: int) -> Result:
 
 def seed(app: SeedingApp, resource: Any, table: str) -> Any:
     """What a seeded asset does: validate every record, then write what differs."""
-    seed_set = load_seed_set(app.project, load_config_of(app), app.environment, MODEL, app.desired)
+    seed_set = load_seed_set(app.project, load_config(app.project), app.environment, MODEL, app.desired)
     return apply_seed_set(resource, table, app.target.gate(), seed_set, now=STAMP)
 
 
 def stored_items(app: SeedingApp) -> list[dict[str, Any]]:
     """The items exactly as ampflow stores them, for the baselines to write."""
-    seed_set = load_seed_set(app.project, load_config_of(app), app.environment, MODEL, app.desired)
+    seed_set = load_seed_set(app.project, load_config(app.project), app.environment, MODEL, app.desired)
     stamp = "2026-11-24T00:00:00.000Z"
     return [{**item, "createdAt": stamp, "updatedAt": stamp} for item in seed_set.items()]
 
@@ -116,7 +116,3 @@ def fresh_table(app: SeedingApp, resource: Any, name: str) -> Any:
         delete_table(client, name)
     create_table(client, name, app.desired.tables[MODEL], tags={})
     return resource.Table(name)
-
-
-def load_config_of(app: SeedingApp) -> Any:
-    return load_config(app.project)

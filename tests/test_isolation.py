@@ -9,7 +9,7 @@ from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.seeding.seed_set import SeedSet
 from ampflow_dagster.seeding.writer import apply_seed_set
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace, validate_seed_sets
+from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
 
 from conftest import App
 
@@ -28,7 +28,7 @@ def both(app: App, instance) -> tuple[EnvironmentWorkspace, EnvironmentWorkspace
 def test_a_development_run_cannot_write_to_a_production_table(app: App, both) -> None:
     development, production = both
     before = snapshot(app)
-    seed_set = validate_seed_sets(development, ["Todo"])["Todo"]
+    seed_set = prepare_seed_set(development, "Todo", ["Todo"])
     with pytest.raises(IsolationError, match=r"not a table of environment 'development'"):
         apply_seed_set(development.target.dynamodb_resource(), production.target.table_name("Todo"),
                        development.target.gate(), seed_set)
@@ -37,7 +37,7 @@ def test_a_development_run_cannot_write_to_a_production_table(app: App, both) ->
 
 def test_items_without_the_prefix_are_never_written_or_deleted(app: App, both) -> None:
     development, _ = both
-    valid = validate_seed_sets(development, ["Todo"])["Todo"]
+    valid = prepare_seed_set(development, "Todo", ["Todo"])
     smuggled = {"id": "x", "content": "[PROD] smuggled", "__typename": "Todo"}
     unprefixed = SeedSet(valid.environment, "Todo", valid.table_spec, "content", files=[], fixed_items=[smuggled])
     table = development.target.table_name("Todo")

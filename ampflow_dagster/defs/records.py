@@ -11,7 +11,16 @@ import dagster as dg
 
 from ampflow_dagster.defs.partitions import PROJECT
 from ampflow_dagster.seeding.seed_files import seeded_models
-from ampflow_dagster.staleness import DEPLOYMENT_CHAIN, DeployedState, EnvironmentStaleness, SeededState
+from ampflow_dagster.fingerprint import DigestCache
+from ampflow_dagster.project import Project
+from ampflow_dagster.staleness import (
+    DEPLOYMENT_CHAIN,
+    DeployedState,
+    EnvironmentStaleness,
+    SeededState,
+    current_fingerprints,
+    environment_staleness,
+)
 
 FINGERPRINT_KEY = "amplify_fingerprint"
 MODEL_VERSIONS_KEY = "model_versions"
@@ -61,3 +70,11 @@ def seeded_states(instance: dg.DagsterInstance, environment: str) -> dict[str, S
 def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
     names = list(DEPLOYMENT_CHAIN) if state.deployment_stale else []
     return names + [ASSET_OF_MODEL[model] for model in state.stale_models]
+
+
+def staleness_of(instance: dg.DagsterInstance, project: Project, environment: str, cache: DigestCache) -> EnvironmentStaleness:
+    """What is stale in `environment`: files on disk against what the instance recorded (the sensor's view)."""
+    amplify, seeds = current_fingerprints(project, environment, sorted(ASSET_OF_MODEL), cache)
+    return environment_staleness(
+        project, environment, deployed_state(instance, environment), seeded_states(instance, environment), seeds, amplify
+    )

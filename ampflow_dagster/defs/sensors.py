@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-from ampflow_dagster.defs.records import ASSET_OF_MODEL, deployed_state, seeded_states, stale_asset_names
+from ampflow_dagster.defs.records import stale_asset_names, staleness_of
 from ampflow_dagster.defs.jobs import EVERYTHING
 from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.fingerprint import digest_cache
-from ampflow_dagster.staleness import current_fingerprints, environment_staleness
 
 CHANGE_TAG = "ampflow/change"
 TRIGGER_TAG = "ampflow/trigger"
@@ -36,18 +35,15 @@ def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: Ampl
         if not environment.automated_deploys:
             checked.append(f"{environment.name}: automated deploys are off")
             continue
-        amplify, seeds = current_fingerprints(project, environment.name, sorted(ASSET_OF_MODEL), cache)
-        state = environment_staleness(
-            project, environment.name, deployed_state(context.instance, environment.name),
-            seeded_states(context.instance, environment.name), seeds, amplify,
-        )
+        state = staleness_of(context.instance, project, environment.name, cache)
         if not state.stale:
             checked.append(
-                f"{environment.name}: amplify/ {amplify} is deployed, {state.checked_seed_files} seed datasets unchanged"
+                f"{environment.name}: amplify/ {state.amplify_fingerprint} is deployed, "
+                f"{state.checked_seed_files} seed datasets unchanged"
             )
             continue
         assets = stale_asset_names(state)
-        change = state.change_key(assets, seeds)
+        change = state.change_key(assets)
         attempts = failed_attempts(context.instance, change)
         if attempts >= MAX_ATTEMPTS:
             checked.append(f"{environment.name}: {', '.join(assets)} failed {attempts} times for this change; fix and save again")
