@@ -45,6 +45,18 @@ def test_fresh_project_requests_the_whole_development_workflow_and_never_product
     assert "production: automated deploys are off" in skip
 
 
+def test_nothing_is_requested_for_an_environment_while_one_of_its_runs_is_in_progress(app: App, instance) -> None:
+    running = instance.add_run(
+        dg.DagsterRun(job_name="amplify_dev", status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": "development"})
+    )
+    requests, skip = tick(app, instance)
+    assert requests == []
+    assert f"development: run {running.run_id[:8]} is in progress" in skip
+    instance.report_run_failed(running)
+    requests, _ = tick(app, instance)
+    assert requested(requests) == {(name, "development") for name in CHAIN | SEEDED}
+
+
 def test_amplify_edit_requests_only_the_deployment_chain(app: App, instance) -> None:
     app.materialize("development", instance)
     resource = app.root / "amplify" / "data" / "resource.ts"

@@ -11,6 +11,19 @@ CHANGE_TAG = "ampflow/change"
 TRIGGER_TAG = "ampflow/trigger"
 MAX_ATTEMPTS = 3  # a change whose runs keep failing waits for the next edit instead of retrying forever
 AUTOMATED_DEPLOYMENT = {"ops": {"backend_deployment": {"config": {"automated": True}}}}
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def run_in_progress(instance: dg.DagsterInstance, environment: str) -> dg.DagsterRun | None:
+    """A queued or running run of the environment: what it records is not in the history yet."""
+    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": environment}, statuses=IN_PROGRESS), limit=1)
+    return runs[0] if runs else None
 
 
 def failed_attempts(instance: dg.DagsterInstance, change: str) -> int:
@@ -34,6 +47,10 @@ def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: Ampl
     for environment in config.environments.values():
         if not environment.automated_deploys:
             checked.append(f"{environment.name}: automated deploys are off")
+            continue
+        busy = run_in_progress(context.instance, environment.name)
+        if busy:  # judging staleness mid-run would request again what that run is about to record
+            checked.append(f"{environment.name}: run {busy.run_id[:8]} is in progress; checking again after it")
             continue
         state = staleness_of(context.instance, project, environment.name, cache)
         if not state.stale:
