@@ -1,0 +1,158 @@
+"""The Dagster UI path, for real: `dagster dev` (webserver and daemon) on a copy of the app,
+driven through Dagster's GraphQL API the way the UI drives it, then looked at in Chromium.
+
+The tests share one running instance and build on each other, in file order: the sensor's
+first deployment, the workflows launched by hand, an edit the sensor picks up, a backfill.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from ampflow_dagster.defs.records import SEEDED_MODELS
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+
+from conftest import REPO, App, copy_app
+from dagster_ui import CHROMIUM, CHROMIUM_FLAGS, DagsterUI, dagster_dev, processes_with, wait_for
+
+SEEDED = sorted(SEEDED_MODELS)
+CHAIN = ["backend_deployment", "verified_tables", "api_client"]
+ASSETS = CHAIN + SEEDED
+ENVIRONMENTS = ["development", "production"]
+SCREENSHOTS = os.environ.get("AMPFLOW_SCREENSHOTS")  # set to docs/ to refresh the README's pictures
+# A returning visitor: no welcome dialog, and both asset groups open in the graph.
+FIRST_VISIT_DONE = """
+localStorage.setItem('communityNux', '1');
+localStorage.setItem('asset-graph-open-graph-nodes-global-__GLOBAL__',
+                     JSON.stringify({expanded: 'global@global:amplify,global@global:seed_data'}));
+"""
+
+
+@pytest.fixture(scope="module")
+def app_copy(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) -> App:
+    root = tmp_path_factory.mktemp("ui") / "app"
+    copy_app(root)
+    shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
+    return App(root)
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory, app_copy: App):
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")  # the README's instance and run queue
+    try:
+        with dagster_dev(app_copy.root, home) as running:
+            yield running
+    finally:
+        EmbeddedEmulator(app_copy.project.state_dir / "emulator").stop()  # it outlives runs by design
+    leftovers = wait_for(lambda: not processes_with("DAGSTER_HOME", str(home)), 30, "processes to exit", 0.5) and []
+    assert leftovers == []
+
+
+def sensor_runs(ui: DagsterUI, partition: str) -> list[dict]:
+    return ui.runs(ampflow__trigger="sensor", dagster__partition=partition)
+
+
+def selection(run: dict) -> set[str]:
+    return {"/".join(key["path"]) for key in run["assetSelection"] or []}
+
+
+def test_a_fresh_instance_deploys_development_through_the_sensor_and_nothing_else(ui: DagsterUI) -> None:
+    runs = wait_for(lambda: sensor_runs(ui, "development"), 120, "the change sensor's first run")
+    ui.wait_for_run(runs[0]["runId"])
+    ui.wait_until_idle()
+    assert len(sensor_runs(ui, "development")) == 1  # not again for what its own run was recording
+    assert sensor_runs(ui, "production") == []  # automated deploys are off there
+    assert selection(runs[0]) == set(ASSETS)
+    assert ui.latest_metadata("backend_deployment", "development")["deployment"] == "deployed"
+
+
+def test_the_workflow_jobs_launched_through_graphql_materialize_each_partition(ui: DagsterUI) -> None:
+    ui.wait_for_run(ui.launch("amplify_dev", "development"))
+    development = ui.latest_metadata("backend_deployment", "development")
+    assert development["deployment"] == "skipped" and "unchanged" in development["reason"]
+
+    ui.wait_for_run(ui.launch("amplify_prod", "production"))
+    production = ui.latest_metadata("backend_deployment", "production")
+    assert production["deployment"] == "deployed"
+    assert production["api_id"] != development["api_id"]  # each environment has its own backend
+
+    for asset in ASSETS:
+        statuses = ui.materializations(asset)["definition"]["assetPartitionStatuses"]
+        assert sorted(statuses["materializedPartitions"]) == ENVIRONMENTS, asset
+        assert statuses["failedPartitions"] == [], asset
+    for asset in SEEDED:
+        production = ui.latest_metadata(asset, "production")
+        assert production["prefix"] == "[PROD]" and production["items_written"] == production["seed_items"]
+        assert ui.latest_metadata(asset, "development")["prefix"] == "[DEV]"
+
+
+def test_an_edit_in_amplify_makes_the_sensor_deploy_development_only(ui: DagsterUI, app_copy: App) -> None:
+    fingerprint = ui.latest_metadata("backend_deployment", "development")["amplify_fingerprint"]
+    before = {run["runId"] for run in ui.runs()}
+    resource = app_copy.root / "amplify" / "data" / "resource.ts"
+    resource.write_text(resource.read_text() + "\n// reviewed in the Dagster UI test\n")
+
+    new = wait_for(lambda: [r for r in sensor_runs(ui, "development") if r["runId"] not in before], 150,
+                   "the sensor to notice the edit")
+    ui.wait_for_run(new[0]["runId"])
+    ui.wait_until_idle()
+    assert selection(new[0]) == set(CHAIN)  # a comment changes no model: no reseeding
+    assert ui.latest_metadata("backend_deployment", "development")["amplify_fingerprint"] != fingerprint
+    assert sensor_runs(ui, "production") == []
+
+
+def test_a_partition_backfill_reseeds_both_environments_and_restores_what_was_deleted(
+    ui: DagsterUI, app_copy: App
+) -> None:
+    table = app_copy.dynamodb().Table(app_copy.table_name("development", "Todo"))
+    keys = [part["AttributeName"] for part in table.key_schema]
+    deleted = app_copy.items("development", "Todo")[0]
+    table.delete_item(Key={name: deleted[name] for name in keys})
+
+    backfill = ui.wait_for_backfill(ui.launch_backfill(SEEDED, ENVIRONMENTS))
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
+    assert sorted(backfill["partitionNames"]) == ENVIRONMENTS
+    assert backfill["runs"] and all(run["status"] == "SUCCESS" for run in backfill["runs"])
+
+    todo = ui.latest_metadata("seeded_todo", "development")
+    assert (todo["items_created"], todo["items_updated"], todo["items_removed"]) == (1, 0, 0)
+    assert any(item[keys[0]] == deleted[keys[0]] for item in app_copy.items("development", "Todo"))
+    for asset in SEEDED:
+        assert ui.latest_metadata(asset, "production")["items_written"] == 0  # production was already current
+
+
+def test_chromium_shows_the_asset_graph_and_both_environment_partitions(ui: DagsterUI, tmp_path: Path) -> None:
+    pictures = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            # Tall enough that the graph fits at the zoom where nodes show their details.
+            page = browser.new_context(viewport={"width": 1440, "height": 1700}).new_page()
+            page.add_init_script(FIRST_VISIT_DONE)
+            page.goto(f"{ui.url}/asset-groups")
+            for asset in ASSETS:
+                expect(page.locator(f'[data-tooltip="{asset}"]')).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("2 partitions").first).to_be_visible()
+            page.wait_for_timeout(1000)  # let the edges finish drawing
+            page.screenshot(path=pictures / "ui-asset-graph.png")
+
+            page.set_viewport_size({"width": 1440, "height": 900})
+            page.goto(f"{ui.url}/assets/backend_deployment?view=partitions")
+            for environment in ENVIRONMENTS:
+                expect(page.get_by_text(environment, exact=True).first).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("Materialized (2)")).to_be_visible()
+            expect(page.get_by_text("Missing (0)")).to_be_visible()
+            page.get_by_text("production", exact=True).first.click()
+            expect(page.get_by_text("amplify_fingerprint").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(ui.latest_metadata("backend_deployment", "production")["api_id"]).first).to_be_visible()
+            page.screenshot(path=pictures / "ui-partitions.png")
+        finally:
+            browser.close()
+    for picture in ("ui-asset-graph.png", "ui-partitions.png"):
+        assert (pictures / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
