@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory, app_copy: App):
             yield running
     finally:
         EmbeddedEmulator(app_copy.project.state_dir / "emulator").stop()  # it outlives runs by design
-    leftovers = wait_for(lambda: not processes_with("DAGSTER_HOME", str(home)), 30, "processes to exit", 0.5) and []
-    assert leftovers == []
+    deadline = time.monotonic() + 30
+    while (leftovers := processes_with("DAGSTER_HOME", str(home))) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert leftovers == [], "processes left behind by dagster dev"
 
 
 def sensor_runs(ui: DagsterUI, partition: str) -> list[dict]:
