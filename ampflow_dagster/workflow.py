@@ -32,6 +32,7 @@ from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget
 from ampflow_dagster.targets.factory import target_for
+from ampflow_dagster.verification.seed_counts import SeedCount, count_seed_items
 from ampflow_dagster.verification.table_state import table_differences
 
 Log = Callable[[str], None]
@@ -165,48 +166,69 @@ def _model_versions(desired: DesiredBackend, deployed: DeployedState, report: De
 
 @dataclass(frozen=True)
 class TableCheck:
+    """One table against its declaration: what was expected and what was found, and what differs."""
+
     model: str
     table: str
     status: str
     item_count: int | None
     problems: list[str]
+    expected_keys: str = ""
+    found_keys: str = ""
+    expected_indexes: tuple[str, ...] = ()
+    found_indexes: tuple[str, ...] = ()
 
 
 TROUBLESHOOTING = [
     "a schema error in amplify/data/resource.ts: synthesis or the deployment stopped before the tables were made",
-    "the default authorization mode is `iam` instead of `apiKey`: the app cannot reach the API (set "
-    "defaultAuthorizationMode: 'apiKey' in defineData)",
+    "the default authorization mode is `iam` instead of `apiKey` or `userPool`: the app's calls are refused "
+    "(set defaultAuthorizationMode in defineData; api_client's default_authorization_mode check says more)",
     "credentials or endpoint point at another account, region or emulator than the deployment used",
     "the deployment's stack failed: rerun backend_deployment and read its errors",
 ]
 
 
-def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
-    """Every desired table exists, is ACTIVE and has the desired keys and indexes; raises otherwise."""
+def inspect_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
+    """Each desired table against the live one: exists, ACTIVE, the desired keys and indexes. Raises nothing."""
     desired = workspace.desired()
     checks = []
     for model, live in workspace.target.live_tables(desired).items():
         name = workspace.target.table_name(model)
+        spec = desired.tables[model]
+        expected = {"expected_keys": spec.key_schema_text(), "expected_indexes": tuple(i.text() for i in spec.indexes)}
         if live is None:
-            checks.append(TableCheck(model, name, "MISSING", None, ["table does not exist"]))
+            checks.append(TableCheck(model, name, "MISSING", None, ["table does not exist"], found_keys="none", **expected))
             continue
-        differences = table_differences(desired.tables[model], live.spec)
+        differences = table_differences(spec, live.spec)
         problems = [*differences.key_schema, *(f"index {i.name} missing" for i in differences.indexes_to_add)]
         problems += [f"index {n} not declared" for n in differences.indexes_to_remove]
         if live.status != "ACTIVE":
             problems.insert(0, f"status {live.status}, not ACTIVE")
-        checks.append(TableCheck(model, name, live.status, live.item_count, problems))
+        found = {"found_keys": live.spec.key_schema_text(), "found_indexes": tuple(i.text() for i in live.spec.indexes)}
+        checks.append(TableCheck(model, name, live.status, live.item_count, problems, **expected, **found))
+    return checks
+
+
+def require_matching_tables(workspace: EnvironmentWorkspace, checks: list[TableCheck]) -> None:
+    """Raise, naming every table that does not match, its problems and what to do."""
     failing = [check for check in checks if check.problems]
-    if failing:
-        lines = "\n".join(f"  {c.table} ({c.model}): {'; '.join(c.problems)}" for c in failing)
-        causes = "\n".join(f"  - {cause}" for cause in TROUBLESHOOTING)
-        auth = desired.default_authorization_type
-        raise VerificationError(
-            f"{len(failing)} of {len(checks)} table(s) of environment '{workspace.environment.name}' "
-            f"do not match amplify/ (default authorization: {auth}):\n{lines}\nCommon causes:\n{causes}",
-            f"Materialize backend_deployment for '{workspace.environment.name}' (ampflow deploy "
-            f"{workspace.environment.name}), then verify again.",
-        )
+    if not failing:
+        return
+    lines = "\n".join(f"  {c.table} ({c.model}): {'; '.join(c.problems)}" for c in failing)
+    causes = "\n".join(f"  - {cause}" for cause in TROUBLESHOOTING)
+    auth = workspace.desired().default_authorization_type
+    raise VerificationError(
+        f"{len(failing)} of {len(checks)} table(s) of environment '{workspace.environment.name}' "
+        f"do not match amplify/ (default authorization: {auth}):\n{lines}\nCommon causes:\n{causes}",
+        f"Materialize backend_deployment for '{workspace.environment.name}' (ampflow deploy "
+        f"{workspace.environment.name}), then verify again.",
+    )
+
+
+def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
+    """Every desired table exists, is ACTIVE and has the desired keys and indexes; raises otherwise."""
+    checks = inspect_tables(workspace)
+    require_matching_tables(workspace, checks)
     return checks
 
 
@@ -214,6 +236,7 @@ def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
 class SeedOutcome:
     seed_set: SeedSet
     result: SeedResult
+    count: SeedCount  # read back from the table once the writes are done
 
 
 def prepare_seed_set(workspace: EnvironmentWorkspace, model: str, run_models: list[str]) -> SeedSet:
@@ -259,14 +282,16 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcom
     table = target.table_name(seed_set.model)
     try:
         with workspace.exclusive():
-            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set)
+            dynamodb = target.dynamodb_resource()
+            result = apply_seed_set(dynamodb, table, target.gate(), seed_set)
+            count = count_seed_items(dynamodb, table, seed_set)
     except (BotoCoreError, ClientError) as error:
         raise SeedError(
             f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",
             "Seed again once the endpoint answers: seeding writes only what is still missing or different, "
             "so a rerun converges to exactly the seed set.",
         ) from None
-    return SeedOutcome(seed_set, result)
+    return SeedOutcome(seed_set, result, count)
 
 
 def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, int]:

@@ -17,6 +17,10 @@ class IndexSpec:
     range_key: str | None
     projection: str = "ALL"
 
+    def text(self) -> str:
+        keys = self.hash_key if self.range_key is None else f"{self.hash_key} + {self.range_key}"
+        return f"{self.name}: {keys} ({self.projection})"
+
 
 @dataclass(frozen=True)
 class TableSpec:

@@ -1,0 +1,55 @@
+"""Count what a table holds of an environment's seed set, read back from the table itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ampflow_dagster.seeding.seed_set import SeedSet, key_hash
+
+
+@dataclass(frozen=True)
+class SeedCount:
+    table: str
+    expected: int  # items in the seed set
+    found: int  # the environment's seed items in the table (their label carries its prefix)
+    present: int  # of those, items with the key of a seed item
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.present
+
+    @property
+    def unexpected(self) -> int:
+        return self.found - self.present
+
+    @property
+    def matches(self) -> bool:
+        return self.found == self.expected == self.present
+
+
+def count_seed_items(dynamodb: Any, table: str, seed_set: SeedSet) -> SeedCount:
+    """How many of the environment's seed items `table` holds, and how many of them carry a seed key.
+
+    Reads only the key attributes and the label, with a consistent scan: the count is
+    what a reader of the table would find right after seeding, not what the writer sent.
+    """
+    attributes = [*seed_set.table_spec.key_attributes, seed_set.label_field]
+    names = {f"#a{position}": name for position, name in enumerate(dict.fromkeys(attributes))}
+    arguments: dict[str, Any] = {
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+        "ConsistentRead": True,
+    }
+    found = present = 0
+    while True:
+        page = dynamodb.Table(table).scan(**arguments)
+        for item in page.get("Items", []):
+            if not seed_set.owns(item):
+                continue
+            found += 1
+            present += key_hash(seed_set.key_of(item)) in seed_set.key_hashes
+        if "LastEvaluatedKey" not in page:
+            return SeedCount(table=table, expected=seed_set.count, found=found, present=present)
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
