@@ -6,19 +6,32 @@ person wants to see in the UI.
 """
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import dagster as dg
 
 from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.planning import plan_markdown
+from ampflow_dagster.verification.authorization import authorization_modes
 from ampflow_dagster.workflow import (
     deploy_backend,
     generate_client,
+    inspect_tables,
     prepare_seed_set,
+    require_matching_tables,
     seed_model,
-    verify_tables,
+)
+from ampflow_dagster.defs.checks import (
+    DEFAULT_AUTHORIZATION_MODE,
+    SEED_COUNT,
+    authorization_result,
+    authorization_spec,
+    seed_count_result,
+    seed_count_spec,
+    selected,
+    table_shape_results,
+    table_shape_specs,
 )
 from ampflow_dagster.defs.partitions import CONFIG, environment_partitions
 from ampflow_dagster.defs.records import (
@@ -118,11 +131,20 @@ def backend_deployment(
     owners=OWNERS,
     tags=stage("verify"),
     description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
+    check_specs=table_shape_specs,
 )
-def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> Iterator[Any]:
+    environment = context.partition_key
     with reported_as_failure():
-        workspace = amplify_app.workspace(context.partition_key, aws)
-        checks = verify_tables(workspace)
+        workspace = amplify_app.workspace(environment, aws)
+        checks = inspect_tables(workspace)
+    results = table_shape_results(context, environment, checks)
+    if any(check.problems for check in checks):
+        # Each table's check shows what is wrong with it; the step fails with every table, the
+        # common causes and what to do, and records no materialization of tables that do not match.
+        yield from results
+        with reported_as_failure():
+            require_matching_tables(workspace, checks)
     rows = [
         dg.TableRecord({"model": c.model, "table": c.table, "status": c.status, "items": c.item_count or 0}) for c in checks
     ]
@@ -134,13 +156,14 @@ def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppRe
             dg.TableColumn("items", "int"),
         ]
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "tables": dg.MetadataValue.table(rows, schema=schema),
             "table_count": len(checks),
             "total_items": sum(c.item_count or 0 for c in checks),
         }
     )
+    yield from results
 
 
 def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
@@ -153,6 +176,7 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
         owners=OWNERS,
         tags=stage("seed"),
         metadata={"model": model},
+        check_specs=[seed_count_spec(asset_name, model)],
         description=f"The environment's {model} seed items (seed_data/<environment>/{model}.jsonl or .json), "
         "validated, prefixed and written where they differ from the table.",
     )
@@ -182,7 +206,9 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
                 "prefix": workspace.environment.prefix,
                 "label_field": seed_set.label_field,
                 "seed_files": ", ".join(files) or f"none for {context.partition_key}",
-            }
+            },
+            check_results=[seed_count_result(context.partition_key, outcome.count)]
+            if selected(context, asset_name, SEED_COUNT) else [],
         )
 
     return seeded
@@ -208,6 +234,7 @@ seeded_assets = [_seeded_asset(name, model) for name, model in SEEDED_MODELS.ite
     tags=stage("client"),
     description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
     "GraphQL statements, in clients/<environment>/.",
+    check_specs=[authorization_spec],
 )
 def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
     with reported_as_failure():
@@ -215,13 +242,16 @@ def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResourc
         files = generate_client(workspace, log=context.log.info)
     root = workspace.project.root
     outputs = next((path for path in files if path.name == "amplify_outputs.json"), None)
+    desired = workspace.desired()
     return dg.MaterializeResult(
         metadata={
             "outputs_file": dg.MetadataValue.path(str(outputs.relative_to(root)) if outputs else "none"),
             "statements": ", ".join(str(p.relative_to(root)) for p in files if p.suffix == ".graphql"),
-            "models": len(workspace.desired().model_introspection.get("models", {})),
+            "models": len(desired.model_introspection.get("models", {})),
             "target": workspace.target.kind,
-        }
+        },
+        check_results=[authorization_result(authorization_modes(desired))]
+        if selected(context, "api_client", DEFAULT_AUTHORIZATION_MODE) else [],
     )
 
 
