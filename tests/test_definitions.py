@@ -34,6 +34,14 @@ def test_every_asset_says_what_it_is_and_who_owns_it() -> None:
         assert spec.tags["ampflow/stage"] in ("deploy", "verify", "seed", "client")
 
 
+def test_the_definitions_hold_the_asset_checks() -> None:
+    from ampflow_dagster.definitions import defs
+
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    assert {"verified_tables:table_shape_todo", "seeded_todo:seed_count", "api_client:default_authorization_mode"} <= checks
+    assert len(checks) == 5 + 5 + 1  # a shape check per table, a count per seeded model, the authorization mode
+
+
 def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
     definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
     for job_name, environment, prefix in (("amplify_dev", "development", "[DEV]"), ("amplify_prod", "production", "[PROD]")):

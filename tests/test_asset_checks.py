@@ -1,0 +1,160 @@
+"""Asset checks show in the UI: table shape per table (blocking), seeded counts, the default authorization mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+
+from ampflow_dagster.defs.assets import verified_tables
+from ampflow_dagster.defs.checks import TABLE_SHAPE_MODELS, seed_count_result
+from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.verification.seed_counts import count_seed_items
+from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
+
+from conftest import App, failure_text, materialized
+
+MODELS = {"Todo", "Project", "Task", "ProjectCharter", "InventoryItem"}
+SEEDED = ["seeded_inventory_item", "seeded_project", "seeded_project_charter", "seeded_task", "seeded_todo"]
+DEPLOY_AND_VERIFY = ["backend_deployment", "verified_tables"]
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    """"asset:check" -> its evaluation in this run."""
+    return {
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": evaluation
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def test_every_table_gets_a_blocking_shape_check() -> None:
+    specs = {spec.name: spec for spec in verified_tables.check_specs}
+    assert set(TABLE_SHAPE_MODELS.values()) == MODELS
+    assert set(specs) == {"table_shape_todo", "table_shape_project", "table_shape_task",
+                          "table_shape_project_charter", "table_shape_inventory_item"}
+    for spec in specs.values():
+        assert spec.blocking
+        assert spec.partitions_def == environment_partitions  # one result per environment, never mixed
+
+
+DECLARED = """
+import json
+from ampflow_dagster.defs.checks import TABLE_SHAPE_MODELS
+print(json.dumps(sorted(TABLE_SHAPE_MODELS.values())))
+"""
+
+
+def declared_in_subprocess(app: App) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", DECLARED], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "AMPFLOW_PROJECT_ROOT": str(app.root)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_unseeded_model_gets_its_shape_check_from_the_cached_synthesis_without_node(app: App) -> None:
+    for seed in (app.root / "seed_data").glob("*/Task.*"):
+        seed.unlink()
+    (app.root / "node_modules").unlink()  # any synthesis would now fail
+    assert "Task" in declared_in_subprocess(app)
+    # A fresh checkout has synthesized nothing: the seeded models are known, and loading starts no Node.
+    shutil.rmtree(app.project.state_dir / "synth")
+    assert declared_in_subprocess(app) == sorted(MODELS - {"Task"})
+    assert not (app.project.state_dir / "synth").exists()
+
+
+def test_matching_tables_pass_their_shape_checks_with_expected_and_found_keys(app: App, instance) -> None:
+    result = app.materialize("development", instance, selection=DEPLOY_AND_VERIFY)
+    found = evaluations(result)
+    assert {name for name in found} == {f"verified_tables:{name}" for name in TABLE_SHAPE_MODELS}
+    assert all(evaluation.passed and evaluation.partition == "development" for evaluation in found.values())
+    inventory = found["verified_tables:table_shape_inventory_item"].metadata
+    assert inventory["table"].value == app.table_name("development", "InventoryItem")
+    assert inventory["expected_keys"].value == inventory["found_keys"].value == "warehouseId + sku#batch"
+    assert "| `" in inventory["indexes"].value and "sku + warehouseId (ALL)" in inventory["indexes"].value
+
+
+def test_a_table_missing_its_index_fails_its_shape_check_and_blocks_seeding(app: App, instance) -> None:
+    app.materialize("development", instance, selection=DEPLOY_AND_VERIFY)
+    desired = EnvironmentWorkspace.open(app.project, "development", AwsSettings()).desired()
+    index = desired.tables["Task"].indexes[0].name
+    table = app.table_name("development", "Task")
+    app.dynamodb().meta.client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index}}])
+
+    result = app.materialize("development", instance, selection=["verified_tables", *SEEDED, "api_client"], raise_on_error=False)
+
+    assert not result.success
+    task = evaluations(result)["verified_tables:table_shape_task"]
+    assert not task.passed and task.severity == dg.AssetCheckSeverity.ERROR and task.blocking
+    assert table in task.description and f"index {index} missing" in task.description
+    assert "backend_deployment" in task.description  # what to do
+    hash_key = desired.tables["Task"].indexes[0].hash_key
+    assert f"| `{index}` | {hash_key} (ALL) | — |" in task.metadata["indexes"].value  # expected, not found
+    others = [e for name, e in evaluations(result).items() if name != "verified_tables:table_shape_task"]
+    assert len(others) == 4 and all(evaluation.passed for evaluation in others)
+    assert materialized(result) == {}  # neither verified_tables nor anything downstream of it
+    assert f"index {index} missing" in failure_text(result)
+    assert app.items("development", "Task") == []  # seeding never ran
+
+
+def test_seeded_counts_match_the_seed_set(app: App, instance) -> None:
+    result = app.materialize("development", instance)
+    found = evaluations(result)
+    for asset in SEEDED:
+        evaluation = found[f"{asset}:seed_count"]
+        assert evaluation.passed and evaluation.partition == "development"
+        assert not evaluation.blocking
+        metadata = {key: value.value for key, value in evaluation.metadata.items()}
+        assert metadata["items_found"] == metadata["seed_items"] == materialized(result)[asset]["seed_items"] > 0
+        assert metadata["missing"] == metadata["unexpected"] == 0
+
+
+def test_the_seed_count_reads_the_table_and_fails_when_it_differs_from_the_seed_set(app: App, instance) -> None:
+    app.materialize("development", instance)
+    workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
+    seed_set = prepare_seed_set(workspace, "Todo", ["Todo"])
+    table = app.dynamodb().Table(app.table_name("development", "Todo"))
+    deleted = app.items("development", "Todo")[0]
+    table.delete_item(Key={"id": deleted["id"]})
+    table.put_item(Item={"id": "users-own", "content": "A user's own todo"})  # not seed data: never counted
+    table.put_item(Item={"id": "stray-dev", "content": "[DEV] left behind by hand"})
+
+    count = count_seed_items(workspace.target.dynamodb_resource(), table.name, seed_set)
+
+    assert (count.expected, count.found, count.missing, count.unexpected) == (3, 3, 1, 1)
+    assert not count.matches
+    check = seed_count_result("development", count)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert table.name in check.description and "1 missing" in check.description and "seed development again" in check.description
+
+
+def test_the_default_api_key_mode_passes_the_authorization_check(app: App, instance) -> None:
+    result = app.materialize("development", instance, selection=[*DEPLOY_AND_VERIFY, "api_client"])
+    check = evaluations(result)["api_client:default_authorization_mode"]
+    assert check.passed and check.partition == "development"
+    assert check.metadata["default_mode"].value == "apiKey"
+
+
+def test_a_default_iam_mode_warns_with_advice(app: App, instance) -> None:
+    resource = app.root / "amplify" / "data" / "resource.ts"
+    source = resource.read_text()
+    assert "defaultAuthorizationMode: 'apiKey'" in source
+    resource.write_text(source.replace("defaultAuthorizationMode: 'apiKey'", "defaultAuthorizationMode: 'iam'"))
+
+    result = app.materialize("development", instance, selection=[*DEPLOY_AND_VERIFY, "api_client"])  # a real synthesis
+
+    assert result.success  # a warning, not a failure: the client is still generated
+    check = evaluations(result)["api_client:default_authorization_mode"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["default_mode"].value == "iam"
+    assert check.metadata["appsync_authentication_type"].value == "AWS_IAM"
+    assert "API_KEY" in check.metadata["additional_modes"].value  # the models' publicApiKey rules still work
+    for advice in ("authMode", "defaultAuthorizationMode: 'userPool'", "'apiKey'", "amplify/data/resource.ts"):
+        assert advice in check.description
+    assert "api_client" in materialized(result)
