@@ -74,6 +74,25 @@ query Backfill($id: String!) {
   }
 }"""
 
+CHECKS_QUERY = """
+query Checks($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    __typename
+    ... on AssetNode {
+      assetChecksOrError {
+        __typename
+        ... on AssetChecks {
+          checks {
+            name
+            blocking
+            partitionStatuses { ... on AssetCheckDefaultPartitionStatuses { succeededPartitions failedPartitions } }
+          }
+        }
+      }
+    }
+  }
+}"""
+
 RUN_ERRORS_QUERY = """
 query RunErrors($runId: ID!) {
   logsForRun(runId: $runId) {
@@ -171,6 +190,21 @@ class DagsterUI:
         events = [m for m in self.materializations(asset)["assetMaterializations"] if m["partition"] == partition]
         assert events, f"{asset} has no materialization for {partition}"
         return {e["label"]: e.get("text", e.get("intValue")) for e in events[0]["metadataEntries"]}
+
+    def checks(self, asset: str) -> dict[str, dict[str, Any]]:
+        """Check name -> whether it blocks, and the environments where it last passed and failed."""
+        node = self.query(CHECKS_QUERY, key={"path": [asset]})["assetNodeOrError"]
+        assert node["__typename"] == "AssetNode", node
+        checks = node["assetChecksOrError"]
+        assert checks["__typename"] == "AssetChecks", checks
+        return {
+            check["name"]: {
+                "blocking": check["blocking"],
+                "passed": sorted(check["partitionStatuses"]["succeededPartitions"]),
+                "failed": sorted(check["partitionStatuses"]["failedPartitions"]),
+            }
+            for check in checks["checks"]
+        }
 
     def launch_backfill(self, assets: list[str], partitions: list[str]) -> str:
         params = {"partitionNames": partitions, "assetSelection": [{"path": [name]} for name in assets]}

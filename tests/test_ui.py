@@ -89,7 +89,13 @@ def test_the_workflow_jobs_launched_through_graphql_materialize_each_partition(u
         statuses = ui.materializations(asset)["definition"]["assetPartitionStatuses"]
         assert sorted(statuses["materializedPartitions"]) == ENVIRONMENTS, asset
         assert statuses["failedPartitions"] == [], asset
+    passed_everywhere = {"passed": ENVIRONMENTS, "failed": []}
+    shapes = ui.checks("verified_tables")
+    assert set(shapes) == {f"table_shape_{name.removeprefix('seeded_')}" for name in SEEDED}
+    assert all(check == {"blocking": True, **passed_everywhere} for check in shapes.values()), shapes
+    assert ui.checks("api_client") == {"default_authorization_mode": {"blocking": False, **passed_everywhere}}
     for asset in SEEDED:
+        assert ui.checks(asset) == {"seed_count": {"blocking": False, **passed_everywhere}}
         production = ui.latest_metadata(asset, "production")
         assert production["prefix"] == "[PROD]" and production["items_written"] == production["seed_items"]
         assert ui.latest_metadata(asset, "development")["prefix"] == "[DEV]"
@@ -155,7 +161,12 @@ def test_chromium_shows_the_asset_graph_and_both_environment_partitions(ui: Dags
             expect(page.get_by_text("amplify_fingerprint").first).to_be_visible(timeout=30_000)
             expect(page.get_by_text(ui.latest_metadata("backend_deployment", "production")["api_id"]).first).to_be_visible()
             page.screenshot(path=pictures / "ui-partitions.png")
+
+            page.goto(f"{ui.url}/assets/verified_tables?view=checks")
+            for name in SEEDED:
+                expect(page.get_by_text(f"table_shape_{name.removeprefix('seeded_')}").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=pictures / "ui-checks.png")
         finally:
             browser.close()
-    for picture in ("ui-asset-graph.png", "ui-partitions.png"):
+    for picture in ("ui-asset-graph.png", "ui-partitions.png", "ui-checks.png"):
         assert (pictures / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
