@@ -32,7 +32,7 @@ from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget
 from ampflow_dagster.targets.factory import target_for
-from ampflow_dagster.verification.seed_counts import SeedCount, count_seed_items
+from ampflow_dagster.verification.seed_counts import SeedCount, seed_and_count
 from ampflow_dagster.verification.table_state import table_differences
 
 Log = Callable[[str], None]
@@ -283,8 +283,7 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcom
     try:
         with workspace.exclusive():
             dynamodb = target.dynamodb_resource()
-            result = apply_seed_set(dynamodb, table, target.gate(), seed_set)
-            count = count_seed_items(dynamodb, table, seed_set)
+            result, count = seed_and_count(dynamodb, table, target.gate(), seed_set)
     except (BotoCoreError, ClientError) as error:
         raise SeedError(
             f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",

@@ -115,6 +115,17 @@ def test_seeded_counts_match_the_seed_set(app: App, instance) -> None:
         assert metadata["missing"] == metadata["unexpected"] == 0
 
 
+def test_a_reseed_that_writes_nothing_counts_from_its_own_scan_and_still_passes(app: App, instance) -> None:
+    app.materialize("development", instance)
+    result = app.materialize("development", instance, selection=SEEDED)
+    found = evaluations(result)
+    for asset in SEEDED:
+        assert materialized(result)[asset]["items_written"] == 0
+        metadata = {key: value.value for key, value in found[f"{asset}:seed_count"].metadata.items()}
+        assert found[f"{asset}:seed_count"].passed
+        assert metadata["items_found"] == metadata["seed_items"] == materialized(result)[asset]["seed_items"]
+
+
 def test_the_seed_count_reads_the_table_and_fails_when_it_differs_from_the_seed_set(app: App, instance) -> None:
     app.materialize("development", instance)
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())

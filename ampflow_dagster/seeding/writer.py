@@ -165,7 +165,7 @@ def _same(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
 
 
 def _scan(table: Any) -> Iterator[dict[str, Any]]:
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = {"ConsistentRead": True}  # the table as of now, not as of a replica's lag
     while True:
         page = table.scan(**arguments)
         yield from page.get("Items", [])

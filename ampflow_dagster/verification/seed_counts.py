@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ampflow_dagster.seeding.seed_set import SeedSet, key_hash
+from ampflow_dagster.isolation import EnvironmentGate
+from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,16 @@ def count_seed_items(dynamodb: Any, table: str, seed_set: SeedSet) -> SeedCount:
             return SeedCount(table=table, expected=seed_set.count, found=found, present=present)
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+
+def seed_and_count(
+    dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, now: datetime | None = None
+) -> tuple[SeedResult, SeedCount]:
+    """Apply the seed set, then count what the table holds of it.
+
+    When the pass wrote and removed nothing, the writer's own consistent scan already read
+    the final state, so the count is taken from it; otherwise the table is read back.
+    """
+    result = apply_seed_set(dynamodb, table, gate, seed_set, now=now)
+    if result.written or result.removed:
+        return result, count_seed_items(dynamodb, table, seed_set)
+    return result, SeedCount(table, expected=seed_set.count, found=result.unchanged, present=result.unchanged)
