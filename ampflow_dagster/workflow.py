@@ -32,7 +32,7 @@ from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget
 from ampflow_dagster.targets.factory import target_for
-from ampflow_dagster.verification.seed_counts import SeedCount, seed_and_count
+from ampflow_dagster.verification.seed_counts import SeedCount, seed_count
 from ampflow_dagster.verification.table_state import table_differences
 
 Log = Callable[[str], None]
@@ -236,7 +236,7 @@ def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
 class SeedOutcome:
     seed_set: SeedSet
     result: SeedResult
-    count: SeedCount  # read back from the table once the writes are done
+    count: SeedCount  # what the table holds of the seed set, as the pass found and left it
 
 
 def prepare_seed_set(workspace: EnvironmentWorkspace, model: str, run_models: list[str]) -> SeedSet:
@@ -282,15 +282,14 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcom
     table = target.table_name(seed_set.model)
     try:
         with workspace.exclusive():
-            dynamodb = target.dynamodb_resource()
-            result, count = seed_and_count(dynamodb, table, target.gate(), seed_set)
+            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set)
     except (BotoCoreError, ClientError) as error:
         raise SeedError(
             f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",
             "Seed again once the endpoint answers: seeding writes only what is still missing or different, "
             "so a rerun converges to exactly the seed set.",
         ) from None
-    return SeedOutcome(seed_set, result, count)
+    return SeedOutcome(seed_set, result, seed_count(table, seed_set, result))
 
 
 def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, int]:

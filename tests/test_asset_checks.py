@@ -14,8 +14,8 @@ from ampflow_dagster.defs.assets import verified_tables
 from ampflow_dagster.defs.checks import TABLE_SHAPE_MODELS, seed_count_result
 from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.verification.seed_counts import count_seed_items
-from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
+from ampflow_dagster.verification.seed_counts import SeedCount
+from ampflow_dagster.workflow import EnvironmentWorkspace
 
 from conftest import App, failure_text, materialized
 
@@ -111,11 +111,12 @@ def test_seeded_counts_match_the_seed_set(app: App, instance) -> None:
         assert evaluation.passed and evaluation.partition == "development"
         assert not evaluation.blocking
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
-        assert metadata["items_found"] == metadata["seed_items"] == materialized(result)[asset]["seed_items"] > 0
-        assert metadata["missing"] == metadata["unexpected"] == 0
+        assert metadata["items_held"] == metadata["seed_items"] == materialized(result)[asset]["seed_items"] > 0
+        assert metadata["found_before_seeding"] == metadata["stale_before_seeding"] == 0  # a fresh table
+        assert metadata["missing_before_seeding"] == metadata["seed_items"]
 
 
-def test_a_reseed_that_writes_nothing_counts_from_its_own_scan_and_still_passes(app: App, instance) -> None:
+def test_a_reseed_that_writes_nothing_counts_what_its_scan_found(app: App, instance) -> None:
     app.materialize("development", instance)
     result = app.materialize("development", instance, selection=SEEDED)
     found = evaluations(result)
@@ -123,26 +124,35 @@ def test_a_reseed_that_writes_nothing_counts_from_its_own_scan_and_still_passes(
         assert materialized(result)[asset]["items_written"] == 0
         metadata = {key: value.value for key, value in found[f"{asset}:seed_count"].metadata.items()}
         assert found[f"{asset}:seed_count"].passed
-        assert metadata["items_found"] == metadata["seed_items"] == materialized(result)[asset]["seed_items"]
+        assert metadata["items_held"] == metadata["found_before_seeding"] == metadata["seed_items"]
+        assert metadata["missing_before_seeding"] == metadata["stale_before_seeding"] == 0
 
 
-def test_the_seed_count_reads_the_table_and_fails_when_it_differs_from_the_seed_set(app: App, instance) -> None:
+def test_the_seed_count_shows_what_was_deleted_or_left_behind_by_hand_before_the_reseed(app: App, instance) -> None:
     app.materialize("development", instance)
-    workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
-    seed_set = prepare_seed_set(workspace, "Todo", ["Todo"])
     table = app.dynamodb().Table(app.table_name("development", "Todo"))
     deleted = app.items("development", "Todo")[0]
     table.delete_item(Key={"id": deleted["id"]})
     table.put_item(Item={"id": "users-own", "content": "A user's own todo"})  # not seed data: never counted
     table.put_item(Item={"id": "stray-dev", "content": "[DEV] left behind by hand"})
 
-    count = count_seed_items(workspace.target.dynamodb_resource(), table.name, seed_set)
+    result = app.materialize("development", instance, selection=["seeded_todo"])
 
-    assert (count.expected, count.found, count.missing, count.unexpected) == (3, 3, 1, 1)
-    assert not count.matches
+    check = evaluations(result)["seeded_todo:seed_count"]
+    metadata = {key: value.value for key, value in check.metadata.items()}
+    assert check.passed and (metadata["seed_items"], metadata["items_held"]) == (3, 3)
+    assert (metadata["found_before_seeding"], metadata["missing_before_seeding"], metadata["stale_before_seeding"]) == (3, 1, 1)
+    assert "1 were missing and 1 stale" in check.description
+    ids = {item["id"] for item in app.items("development", "Todo")}
+    assert ids >= {deleted["id"], "users-own"} and "stray-dev" not in ids and len(ids) == 4
+
+
+def test_a_seed_count_that_does_not_add_up_fails_and_says_to_seed_again() -> None:
+    count = SeedCount("Todo-abc-NONE", expected=3, found_before=3, missing_before=0, stale_before=0, held_after=2)
     check = seed_count_result("development", count)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert table.name in check.description and "1 missing" in check.description and "seed development again" in check.description
+    assert "Todo-abc-NONE" in check.description and "accounts for 2" in check.description
+    assert "Seed development again" in check.description
 
 
 def test_the_default_api_key_mode_passes_the_authorization_check(app: App, instance) -> None:

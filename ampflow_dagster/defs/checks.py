@@ -5,7 +5,7 @@
 - api_client: `default_authorization_mode`, WARN when the API's default is `iam`.
 
 Every check runs inside its asset and reports what that asset's own pass found, so one
-place decides each thing: verify_tables' comparison, the seeding pass's read-back count,
+place decides each thing: verify_tables' comparison, the seeding pass's own count of the table,
 the synthesized authorization modes.
 """
 
@@ -74,8 +74,9 @@ table_shape_specs = [
 def seed_count_spec(asset_name: str, model: str) -> dg.AssetCheckSpec:
     return _partitioned_spec(
         SEED_COUNT, asset_name,
-        description=f"The {model} table holds exactly the environment's seed items: as many items carrying its "
-        "prefix as the seed set has, each with a seed item's key (counted from the table after seeding).",
+        description=f"The {model} table holds exactly the environment's seed items: the seeding pass's consistent "
+        "scan of the table, plus the writes and deletes DynamoDB acknowledged, account for every seed item and "
+        "leave no other item carrying the prefix.",
     )
 
 
@@ -150,20 +151,25 @@ def seed_count_result(environment: str, count: SeedCount) -> dg.AssetCheckResult
     metadata = {
         "table": count.table,
         "seed_items": count.expected,
-        "items_found": count.found,
-        "missing": count.missing,
-        "unexpected": count.unexpected,
+        "items_held": count.held_after,
+        "found_before_seeding": count.found_before,
+        "missing_before_seeding": count.missing_before,
+        "stale_before_seeding": count.stale_before,
     }
     if count.matches:
+        drift = (
+            f"; before this pass {count.missing_before} were missing and {count.stale_before} stale"
+            if count.missing_before or count.stale_before else ""
+        )
         return dg.AssetCheckResult(
             check_name=SEED_COUNT, passed=True, metadata=metadata,
-            description=f"{count.table} holds the {count.expected} seed item(s) of {environment}, no more, no fewer.",
+            description=f"{count.table} holds the {count.expected} seed item(s) of {environment}, no more, no fewer{drift}.",
         )
     return dg.AssetCheckResult(
         check_name=SEED_COUNT, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-        description=f"{count.table} holds {count.found} {environment} seed item(s) after seeding, the seed set has "
-        f"{count.expected}: {count.missing} missing, {count.unexpected} not in the seed set. Something else wrote to "
-        f"or deleted from the table while it was seeded; seed {environment} again (reseeding converges to the seed set).",
+        description=f"{count.table} should hold {count.expected} {environment} seed item(s) but the seeding pass accounts "
+        f"for {count.held_after}: some items were neither found unchanged nor written. Seed {environment} again "
+        "(reseeding reads the table and converges to the seed set); if it recurs, the run's logs show which writes failed.",
     )
 
 
