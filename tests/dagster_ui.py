@@ -266,5 +266,9 @@ def dagster_dev(project_root: Path, dagster_home: Path) -> Iterator[DagsterUI]:
         try:
             process.wait(timeout=90)
         except subprocess.TimeoutExpired:
+            pass
+        try:  # whatever it started and did not stop: the test then names it
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        except ProcessLookupError:
+            pass
+        process.wait()

@@ -11,7 +11,7 @@ import sys
 import dagster as dg
 
 from ampflow_dagster.defs.assets import verified_tables
-from ampflow_dagster.defs.checks import TABLE_SHAPE_MODELS, seed_count_result
+from ampflow_dagster.defs.checks import OTHER_TABLES, TABLE_SHAPE_MODELS, seed_count_result
 from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.verification.seed_counts import SeedCount
@@ -36,7 +36,7 @@ def test_every_table_gets_a_blocking_shape_check() -> None:
     specs = {spec.name: spec for spec in verified_tables.check_specs}
     assert set(TABLE_SHAPE_MODELS.values()) == MODELS
     assert set(specs) == {"table_shape_todo", "table_shape_project", "table_shape_task",
-                          "table_shape_project_charter", "table_shape_inventory_item"}
+                          "table_shape_project_charter", "table_shape_inventory_item", "table_shape_other_tables"}
     for spec in specs.values():
         assert spec.blocking
         assert spec.partitions_def == environment_partitions  # one result per environment, never mixed
@@ -44,8 +44,8 @@ def test_every_table_gets_a_blocking_shape_check() -> None:
 
 DECLARED = """
 import json
-from ampflow_dagster.defs.checks import TABLE_SHAPE_MODELS
-print(json.dumps(sorted(TABLE_SHAPE_MODELS.values())))
+from ampflow_dagster.defs.assets import verified_tables
+print(json.dumps(sorted(spec.name for spec in verified_tables.check_specs)))
 """
 
 
@@ -58,21 +58,24 @@ def declared_in_subprocess(app: App) -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_an_unseeded_model_gets_its_shape_check_from_the_cached_synthesis_without_node(app: App) -> None:
+def test_every_process_declares_the_same_checks_whatever_synthesis_is_cached(app: App) -> None:
+    # The code server, each run worker and each step load the definitions separately; a run
+    # naming a check one of them does not declare fails. So checks follow the seed files only.
+    with_cache = declared_in_subprocess(app)
+    shutil.rmtree(app.project.state_dir / "synth")
+    (app.root / "node_modules").unlink()  # and loading starts no Node
+    assert declared_in_subprocess(app) == with_cache
+    assert not (app.project.state_dir / "synth").exists()
     for seed in (app.root / "seed_data").glob("*/Task.*"):
         seed.unlink()
-    (app.root / "node_modules").unlink()  # any synthesis would now fail
-    assert "Task" in declared_in_subprocess(app)
-    # A fresh checkout has synthesized nothing: the seeded models are known, and loading starts no Node.
-    shutil.rmtree(app.project.state_dir / "synth")
-    assert declared_in_subprocess(app) == sorted(MODELS - {"Task"})
-    assert not (app.project.state_dir / "synth").exists()
+    assert set(declared_in_subprocess(app)) == set(with_cache) - {"table_shape_task"}  # Task's table: other_tables
 
 
 def test_matching_tables_pass_their_shape_checks_with_expected_and_found_keys(app: App, instance) -> None:
     result = app.materialize("development", instance, selection=DEPLOY_AND_VERIFY)
     found = evaluations(result)
-    assert {name for name in found} == {f"verified_tables:{name}" for name in TABLE_SHAPE_MODELS}
+    assert {name for name in found} == {f"verified_tables:{name}" for name in [*TABLE_SHAPE_MODELS, OTHER_TABLES]}
+    assert found["verified_tables:table_shape_other_tables"].passed  # every model of the sample app has seed data
     assert all(evaluation.passed and evaluation.partition == "development" for evaluation in found.values())
     inventory = found["verified_tables:table_shape_inventory_item"].metadata
     assert inventory["table"].value == app.table_name("development", "InventoryItem")
@@ -97,7 +100,7 @@ def test_a_table_missing_its_index_fails_its_shape_check_and_blocks_seeding(app:
     hash_key = desired.tables["Task"].indexes[0].hash_key
     assert f"| `{index}` | {hash_key} (ALL) | — |" in task.metadata["indexes"].value  # expected, not found
     others = [e for name, e in evaluations(result).items() if name != "verified_tables:table_shape_task"]
-    assert len(others) == 4 and all(evaluation.passed for evaluation in others)
+    assert len(others) == 5 and all(evaluation.passed for evaluation in others)  # 4 tables, and other_tables
     assert materialized(result) == {}  # neither verified_tables nor anything downstream of it
     assert f"index {index} missing" in failure_text(result)
     assert app.items("development", "Task") == []  # seeding never ran

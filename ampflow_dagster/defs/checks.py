@@ -15,31 +15,14 @@ import warnings
 
 import dagster as dg
 
-from ampflow_dagster.defs.partitions import PROJECT, environment_partitions
+from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.defs.records import SEEDED_MODELS, seeded_asset_name
-from ampflow_dagster.fingerprint import amplify_fingerprint, digest_cache
-from ampflow_dagster.synthesis.runner import cached_models
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
 from ampflow_dagster.verification.seed_counts import SeedCount
 from ampflow_dagster.workflow import TableCheck
 
 SEED_COUNT = "seed_count"
 DEFAULT_AUTHORIZATION_MODE = "default_authorization_mode"
-
-
-def declared_models() -> list[str]:
-    """The models whose tables get a shape check, known without starting Node.
-
-    Every model of a cached synthesis (the current tree's, else the newest), and every
-    seeded model. On a fresh checkout only the seeded models are known until the first
-    synthesis; reloading the definitions then adds the rest. verified_tables fails for any
-    table that does not match whether or not it has a check of its own.
-    """
-    try:
-        fingerprint = amplify_fingerprint(PROJECT, digest_cache(PROJECT))  # a cache we do not save: import writes nothing
-    except OSError:
-        fingerprint = ""
-    return sorted(set(cached_models(PROJECT, fingerprint)) | set(SEEDED_MODELS.values()))
 
 
 def table_shape_check_name(model: str) -> str:
@@ -59,7 +42,11 @@ def _partitioned_spec(name: str, asset: str, description: str, blocking: bool = 
         )
 
 
-TABLE_SHAPE_MODELS = {table_shape_check_name(model): model for model in declared_models()}
+# Declared from the seed files, as the seeded assets are: every process that loads the
+# definitions (code server, run worker, step) must declare the same checks, so they may not
+# depend on what synthesis happens to be cached. Tables of models without seed data share one.
+TABLE_SHAPE_MODELS = {table_shape_check_name(model): model for model in sorted(SEEDED_MODELS.values())}
+OTHER_TABLES = "table_shape_other_tables"
 
 table_shape_specs = [
     _partitioned_spec(
@@ -68,15 +55,20 @@ table_shape_specs = [
         "amplify/ declares. Blocking: seeding and the client wait for it.",
     )
     for name, model in TABLE_SHAPE_MODELS.items()
+] + [
+    _partitioned_spec(
+        OTHER_TABLES, "verified_tables", blocking=True,
+        description="Every table of a model without seed data exists, is ACTIVE, and has the key schema and global "
+        "secondary indexes amplify/ declares. Blocking: seeding and the client wait for it.",
+    )
 ]
 
 
 def seed_count_spec(asset_name: str, model: str) -> dg.AssetCheckSpec:
     return _partitioned_spec(
         SEED_COUNT, asset_name,
-        description=f"The {model} table holds exactly the environment's seed items: the seeding pass's consistent "
-        "scan of the table, plus the writes and deletes DynamoDB acknowledged, account for every seed item and "
-        "leave no other item carrying the prefix.",
+        description=f"The seeding pass accounts for every {model} seed item (found unchanged, restored or created) "
+        "and deleted every other item carrying the environment's prefix that its consistent scan found.",
     )
 
 
@@ -102,12 +94,33 @@ def table_shape_results(context: dg.AssetExecutionContext, environment: str, che
         if check is None:
             results.append(dg.AssetCheckResult(
                 check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                description=f"amplify/ declares no model {model} any more, so {environment} has no table to check. "
-                "Reload the definitions (they were loaded from an earlier synthesis) to drop this check.",
+                description=f"amplify/ declares no model {model} any more, so {environment} has no table to check, "
+                f"but seed_data/ still has {model} seed files: remove them, or restore the model.",
             ))
             continue
         results.append(_table_shape_result(name, environment, check))
+    if selected(context, "verified_tables", OTHER_TABLES):
+        others = [check for check in checks if check.model not in TABLE_SHAPE_MODELS.values()]
+        results.append(_other_tables_result(environment, others))
     return results
+
+
+def _other_tables_result(environment: str, checks: list[TableCheck]) -> dg.AssetCheckResult:
+    rows = ["| model | table | keys | problems |", "|---|---|---|---|"]
+    rows += [f"| {c.model} | `{c.table}` | {c.found_keys} | {'; '.join(c.problems) or 'none'} |" for c in checks]
+    metadata = {"tables": len(checks), "shapes": dg.MetadataValue.md("\n".join(rows) if checks else "No such tables.")}
+    failing = [c for c in checks if c.problems]
+    if not failing:
+        return dg.AssetCheckResult(
+            check_name=OTHER_TABLES, passed=True, metadata=metadata,
+            description=f"{len(checks)} table(s) of models without seed data match amplify/.",
+        )
+    problems = "; ".join(f"{c.table} ({c.model}): {', '.join(c.problems)}" for c in failing)
+    return dg.AssetCheckResult(
+        check_name=OTHER_TABLES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+        description=f"In {environment}, {problems}. Materialize backend_deployment for {environment} "
+        f"(ampflow deploy {environment}), then verify again.",
+    )
 
 
 def _table_shape_result(name: str, environment: str, check: TableCheck) -> dg.AssetCheckResult:

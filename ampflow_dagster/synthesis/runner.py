@@ -56,28 +56,6 @@ def cached_synthesis(project: Project, identifier: BackendIdentifier, fingerprin
     return None
 
 
-def cached_models(project: Project, fingerprint: str) -> list[str]:
-    """The models of a cached synthesis, read without Node: the current tree's if cached, else the newest.
-
-    [] before anything was synthesized (a fresh checkout). Any environment's synthesis
-    will do: the models come from amplify/, not from the backend identifier.
-    """
-    cached = sorted(project.state_dir.glob("synth/*/*.json"), key=_modified, reverse=True)
-    for path in [path for path in cached if path.stem == fingerprint] + cached:
-        try:
-            return sorted(json.loads(path.read_text(encoding="utf-8"))["tables"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # pruned or being replaced meanwhile: try the next
-    return []
-
-
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def _synthesize_with_node(project: Project, identifier: BackendIdentifier, fingerprint: str) -> DesiredBackend:
     _require_node_modules(project)
     backend_file = project.amplify_dir / "backend.ts"
