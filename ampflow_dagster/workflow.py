@@ -220,16 +220,13 @@ def require_matching_tables(workspace: EnvironmentWorkspace, checks: list[TableC
     raise VerificationError(
         f"{len(failing)} of {len(checks)} table(s) of environment '{workspace.environment.name}' "
         f"do not match amplify/ (default authorization: {auth}):\n{lines}\nCommon causes:\n{causes}",
-        f"Materialize backend_deployment for '{workspace.environment.name}' (ampflow deploy "
-        f"{workspace.environment.name}), then verify again.",
+        redeploy_advice(workspace.environment.name),
     )
 
 
-def verify_tables(workspace: EnvironmentWorkspace) -> list[TableCheck]:
-    """Every desired table exists, is ACTIVE and has the desired keys and indexes; raises otherwise."""
-    checks = inspect_tables(workspace)
-    require_matching_tables(workspace, checks)
-    return checks
+def redeploy_advice(environment: str) -> str:
+    """What to do about tables that do not match amplify/."""
+    return f"Materialize backend_deployment for '{environment}' (ampflow deploy {environment}), then verify again."
 
 
 @dataclass(frozen=True)

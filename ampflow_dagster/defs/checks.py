@@ -5,7 +5,7 @@
 - api_client: `default_authorization_mode`, WARN when the API's default is `iam`.
 
 Every check runs inside its asset and reports what that asset's own pass found, so one
-place decides each thing: verify_tables' comparison, the seeding pass's own count of the table,
+place decides each thing: inspect_tables' comparison, the seeding pass's own count of the table,
 the synthesized authorization modes.
 """
 
@@ -19,7 +19,7 @@ from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.defs.records import SEEDED_MODELS, seeded_asset_name
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
 from ampflow_dagster.verification.seed_counts import SeedCount
-from ampflow_dagster.workflow import TableCheck
+from ampflow_dagster.workflow import TableCheck, redeploy_advice
 
 SEED_COUNT = "seed_count"
 DEFAULT_AUTHORIZATION_MODE = "default_authorization_mode"
@@ -84,7 +84,7 @@ def selected(context: dg.AssetExecutionContext, asset: str, name: str) -> bool:
 
 
 def table_shape_results(context: dg.AssetExecutionContext, environment: str, checks: list[TableCheck]) -> list[dg.AssetCheckResult]:
-    """A result per selected table shape check, from verify_tables' comparison of each table."""
+    """A result per selected table shape check, from inspect_tables' comparison of each table."""
     by_model = {check.model: check for check in checks}
     results = []
     for name, model in TABLE_SHAPE_MODELS.items():
@@ -118,8 +118,7 @@ def _other_tables_result(environment: str, checks: list[TableCheck]) -> dg.Asset
     problems = "; ".join(f"{c.table} ({c.model}): {', '.join(c.problems)}" for c in failing)
     return dg.AssetCheckResult(
         check_name=OTHER_TABLES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-        description=f"In {environment}, {problems}. Materialize backend_deployment for {environment} "
-        f"(ampflow deploy {environment}), then verify again.",
+        description=f"In {environment}, {problems}. {redeploy_advice(environment)}",
     )
 
 
@@ -141,7 +140,7 @@ def _table_shape_result(name: str, environment: str, check: TableCheck) -> dg.As
         check_name=name, passed=False, severity=dg.AssetCheckSeverity.ERROR,
         metadata={**metadata, "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in check.problems))},
         description=f"{check.table} ({check.model}) in {environment} does not match amplify/: {problems}. "
-        f"Materialize backend_deployment for {environment} (ampflow deploy {environment}), then verify again.",
+        + redeploy_advice(environment),
     )
 
 
