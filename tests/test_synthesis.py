@@ -113,5 +113,5 @@ def test_missing_node_modules_says_what_to_install(tmp_path: Path) -> None:
     root = tmp_path / "app"
     copy_app(root)
     (root / "node_modules").unlink()
-    with pytest.raises(SynthesisError, match=r"run ./scripts/bootstrap \(or `npm install`"):
+    with pytest.raises(SynthesisError, match=r"run `npm install` in"):
         synthesize(Project(root), BackendIdentifier("ampflow-sample-app", "development", "sandbox"))

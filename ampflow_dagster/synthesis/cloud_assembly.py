@@ -1,25 +1,31 @@
 """Read a CDK cloud assembly (cdk.out) that Amplify synthesized.
 
-Amplify declares each model table as a `Custom::AmplifyDynamoDBTable` in a nested
-stack, with properties behind `Fn::If` on parameters the parent stack passes down
-(billing mode, point-in-time recovery). We walk the stack tree from the root,
-resolving parameters and conditions the way CloudFormation would, and keep what is
-known at synthesis time; values only known after deployment (the API id) stay tokens.
+The assembly may hold several root stacks: the backend's own (`amplify-<namespace>-<name>-<type>-<hash>`)
+and plain CDK stacks a `backend.ts` adds to the same CDK app. Inside the backend's root stack,
+`backend.createStack(...)` stacks and the data API are nested stacks. Amplify declares each model
+table as a `Custom::AmplifyDynamoDBTable` in a nested stack of the data API, with properties behind
+`Fn::If` on parameters the parent stack passes down (billing mode, point-in-time recovery). We walk
+the stack tree from the root, resolving parameters and conditions the way CloudFormation would, and
+keep what is known at synthesis time; values only known after deployment (the API id) stay tokens.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ampflow_dagster.errors import SynthesisError
 from ampflow_dagster.synthesis.desired_state import IndexSpec, TableSpec
 
 AMPLIFY_TABLE = "Custom::AmplifyDynamoDBTable"
 PLAIN_TABLE = "AWS::DynamoDB::Table"
+NESTED_STACK = "AWS::CloudFormation::Stack"
+GRAPHQL_API = "AWS::AppSync::GraphQLApi"
+GRAPHQL_SCHEMA = "AWS::AppSync::GraphQLSchema"
+ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 NO_VALUE = object()
 
 
@@ -38,47 +44,80 @@ class StackTemplate:
     path: Path
     body: dict[str, Any]
     parameters: dict[str, Any]
+    nested: list[StackTemplate] = field(default_factory=list)
 
     def evaluate(self, value: Any) -> Any:
         return _Evaluator(self).evaluate(value)
+
+    def resources(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in self.body.get("Resources", {}).items():
+            if resource.get("Type") == resource_type:
+                yield logical_id, resource
+
+    def tree(self) -> Iterator[StackTemplate]:
+        """This stack and every stack nested in it, parents first."""
+        yield self
+        for child in self.nested:
+            yield from child.tree()
+
+    def data_apis(self) -> list[dict[str, Any]]:
+        return [resource for _, resource in self.resources(GRAPHQL_API)]
 
 
 @dataclass
 class CloudAssembly:
     directory: Path
     stack_name: str
-    templates: list[StackTemplate]
-
-    @property
-    def root(self) -> StackTemplate:
-        return self.templates[0]
+    root: StackTemplate
+    asset_paths: dict[str, str]
+    other_stacks: list[str] = field(default_factory=list)
 
     def outputs(self) -> dict[str, Any]:
         root = self.root
         return {name: root.evaluate(output.get("Value")) for name, output in root.body.get("Outputs", {}).items()}
 
+    def data_stacks(self) -> list[StackTemplate]:
+        """The nested stacks that declare Amplify's data API; none for a backend without data.
+
+        Amplify tags its GraphQL API with `amplify:friendly-name`, which tells it from an AppSync API
+        a custom stack declares (with tables of its own); without that tag any GraphQL API counts.
+        """
+        with_api = [template for template in self.root.tree() if template.data_apis()]
+        tagged = [template for template in with_api if any(_amplify_named(api) for api in template.data_apis())]
+        return tagged or with_api
+
     def tables(self) -> dict[str, TableSpec]:
+        """The data API's model tables. Tables of custom stacks belong to the app, not to a model."""
         tables: dict[str, TableSpec] = {}
-        for template in self.templates:
-            for logical_id, resource in template.body.get("Resources", {}).items():
-                if resource.get("Type") in (AMPLIFY_TABLE, PLAIN_TABLE):
-                    spec = _table_spec(template, logical_id, resource)
-                    tables[spec.model] = spec
+        for data_stack in self.data_stacks():
+            for template in data_stack.tree():
+                for resource_type in (AMPLIFY_TABLE, PLAIN_TABLE):
+                    for logical_id, resource in template.resources(resource_type):
+                        spec = _table_spec(template, logical_id, resource)
+                        tables[spec.model] = spec
         return tables
 
-    def asset_file(self, name: str) -> Path | None:
-        """The first file called `name` inside one of the assembly's asset folders."""
-        for candidate in sorted(self.directory.glob(f"asset.*/{name}")):
-            return candidate
-        return None
-
     def transformed_schema(self) -> Path | None:
-        for candidate in sorted(self.directory.glob("asset.*.graphql")):
-            return candidate
+        """The AppSync schema Amplify transformed the data schema into (the API's GraphQLSchema definition)."""
+        for data_stack in self.data_stacks():
+            for _, resource in data_stack.resources(GRAPHQL_SCHEMA):
+                for digest in ASSET_HASH.findall(json.dumps(resource.get("Properties", {}))):
+                    if digest in self.asset_paths:
+                        return self.directory / self.asset_paths[digest]
+        return None
+
+    def data_api_file(self, name: str) -> Path | None:
+        """A file called `name` in one of the assets the data API's stacks refer to (e.g. model-schema.graphql)."""
+        for data_stack in self.data_stacks():
+            for template in data_stack.tree():
+                for digest in sorted(set(ASSET_HASH.findall(json.dumps(template.body)))):
+                    if digest in self.asset_paths and (self.directory / self.asset_paths[digest] / name).is_file():
+                        return self.directory / self.asset_paths[digest] / name
         return None
 
 
-def read_cloud_assembly(directory: Path) -> CloudAssembly:
+def read_cloud_assembly(directory: Path, backend_stack_name: str | None = None) -> CloudAssembly:
+    """The backend's root stack (named `backend_stack_name`, else found by its data API) and its nested stacks."""
     manifest_path = directory / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -87,22 +126,57 @@ def read_cloud_assembly(directory: Path) -> CloudAssembly:
             f"Synthesis wrote no cloud assembly manifest ({manifest_path}).",
             "Check that amplify/backend.ts calls defineBackend(...).",
         ) from None
-    stacks = [
-        (name, artifact["properties"]["templateFile"])
-        for name, artifact in manifest.get("artifacts", {}).items()
+    stacks = {
+        artifact.get("properties", {}).get("stackName") or artifact_id: artifact
+        for artifact_id, artifact in manifest.get("artifacts", {}).items()
         if artifact.get("type") == "aws:cloudformation:stack"
-    ]
-    if len(stacks) != 1:
+    }
+    if not stacks:
         raise SynthesisError(
-            f"Expected one root stack in {manifest_path}, found {len(stacks)}.",
-            "amplify/backend.ts should define exactly one backend with defineBackend(...).",
+            f"Synthesis wrote no stack ({manifest_path}).",
+            "Check that amplify/backend.ts calls defineBackend(...).",
         )
-    stack_name, template_file = stacks[0]
     asset_paths = _file_assets(directory, manifest)
-    root = StackTemplate(directory / template_file, _load(directory / template_file), {})
-    templates = [root]
-    _collect_nested(directory, asset_paths, root, templates)
-    return CloudAssembly(directory=directory, stack_name=stack_name, templates=templates)
+
+    def load_tree(name: str) -> StackTemplate:
+        template_file = stacks[name]["properties"]["templateFile"]
+        root = StackTemplate(directory / template_file, _load(directory / template_file), {})
+        _collect_nested(directory, asset_paths, root)
+        return root
+
+    if backend_stack_name in stacks:
+        name, root = backend_stack_name, load_tree(backend_stack_name)
+    else:
+        name, root = _find_backend_stack(manifest_path, stacks, load_tree, backend_stack_name)
+    others = [other for other in stacks if other != name]
+    return CloudAssembly(directory=directory, stack_name=name, root=root, asset_paths=asset_paths, other_stacks=others)
+
+
+def _find_backend_stack(
+    manifest_path: Path, stacks: dict[str, Any], load_tree: Callable[[str], StackTemplate], expected: str | None
+) -> tuple[str, StackTemplate]:
+    """Without a stack of the expected name: the one root stack with the data API, else the one Amplify tagged."""
+    if len(stacks) == 1:
+        (name,) = stacks
+        return name, load_tree(name)
+    trees = {name: load_tree(name) for name in stacks}
+    with_data = [name for name, tree in trees.items() if any(t.data_apis() for t in tree.tree())]
+    tagged = [name for name, artifact in stacks.items() if artifact.get("properties", {}).get("tags", {}).get("created-by") == "amplify"]
+    for candidates in (with_data, tagged):
+        if len(candidates) == 1:
+            return candidates[0], trees[candidates[0]]
+    expected_text = f"none is named {expected}, and " if expected else ""
+    raise SynthesisError(
+        f"{manifest_path} has {len(stacks)} root stacks ({', '.join(stacks)}); {expected_text}"
+        f"{len(with_data)} of them hold a data API, so ampflow cannot tell which is the Amplify backend.",
+        "Keep one defineBackend(...) in amplify/backend.ts and add other stacks with backend.createStack(...) "
+        "or as plain CDK stacks without a GraphQL API.",
+    )
+
+
+def _amplify_named(api: dict[str, Any]) -> bool:
+    tags = api.get("Properties", {}).get("Tags") or []
+    return any(isinstance(tag, dict) and tag.get("Key") == "amplify:friendly-name" for tag in tags)
 
 
 def _file_assets(directory: Path, manifest: dict[str, Any]) -> dict[str, str]:
@@ -124,10 +198,8 @@ def _nested_template_path(resource: dict[str, Any], asset_paths: dict[str, str])
     return asset_paths.get(found.group(1)) if found else None
 
 
-def _collect_nested(directory: Path, asset_paths: dict[str, str], parent: StackTemplate, into: list[StackTemplate]) -> None:
-    for logical_id, resource in parent.body.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::CloudFormation::Stack":
-            continue
+def _collect_nested(directory: Path, asset_paths: dict[str, str], parent: StackTemplate) -> None:
+    for logical_id, resource in parent.resources(NESTED_STACK):
         template_path = _nested_template_path(resource, asset_paths)
         if template_path is None:
             raise SynthesisError(
@@ -137,8 +209,8 @@ def _collect_nested(directory: Path, asset_paths: dict[str, str], parent: StackT
         passed = resource.get("Properties", {}).get("Parameters", {})
         child = StackTemplate(directory / template_path, _load(directory / template_path), {})
         child.parameters = {name: parent.evaluate(value) for name, value in passed.items()}
-        into.append(child)
-        _collect_nested(directory, asset_paths, child, into)
+        parent.nested.append(child)
+        _collect_nested(directory, asset_paths, child)
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -52,7 +52,20 @@ class TableSpec:
 
 @dataclass
 class DesiredBackend:
-    """Everything ampflow needs from one synthesis, cached as JSON by the amplify/ fingerprint."""
+    """Everything ampflow needs from one synthesis, cached as JSON by the amplify/ fingerprint.
+
+    `stack_name` is the backend's own root stack; `other_stacks` names the other root stacks of the
+    same CDK app (plain CDK stacks a backend.ts adds), which Amplify deploys beside it.
+
+    A data API without models (custom types, queries and mutations only) has no tables, a model
+    introspection with no models (`{"version": 1, "models": {}, "enums": …, "nonModels": …}`, as
+    Amplify writes it) and statements for its operations. A backend without a data API (auth or
+    storage only) has `has_data_api` False, no tables, an empty model introspection (`{}`), no
+    statements and no authorization types.
+
+    `variables_digest` identifies the variables synthesis ran with ("" for none): synthesizing the
+    same tree with other values is another backend.
+    """
 
     fingerprint: str
     stack_name: str
@@ -61,6 +74,9 @@ class DesiredBackend:
     additional_authorization_types: list[str]
     model_introspection: dict[str, Any]
     statements: dict[str, str] = field(default_factory=dict)
+    other_stacks: list[str] = field(default_factory=list)
+    has_data_api: bool = True
+    variables_digest: str = ""
 
     def template_hash(self) -> str:
         """A hash of the table definitions alone: what a deployment must make real."""

@@ -1,14 +1,15 @@
 """Run Amplify's synthesis of amplify/ with Node, cached by the amplify/ fingerprint.
 
-Like `ampx`, we type-check amplify/ with the app's TypeScript and execute
-amplify/backend.ts with tsx, passing the backend identifier through CDK context; the
-cloud assembly it writes is read into a DesiredBackend and cached as JSON, so an
-unchanged tree never starts Node again.
+Like `ampx`, we type-check amplify/ with TypeScript and execute amplify/backend.ts with tsx (both
+found where Amplify's own deployer finds them), passing the backend identifier through CDK context;
+the cloud assembly it writes is read into a DesiredBackend and cached as JSON, so an unchanged tree
+never starts Node again.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -17,108 +18,209 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
 from ampflow_dagster.errors import SynthesisError
 from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
-from ampflow_dagster.synthesis.cloud_assembly import read_cloud_assembly
+from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.synthesis.toolchain import NodeToolchain, locate_toolchain, require_synthesis_tools
 
-STATEMENTS_SCRIPT = Path(__file__).with_name("statements.mjs")
+CLIENT_CODE_SCRIPT = Path(__file__).with_name("client_code.mjs")
 TSC_ERROR = re.compile(r"^(?P<file>[^\s(][^(]*)\((?P<line>\d+),(?P<column>\d+)\): error (?P<code>TS\d+): (?P<text>.*)$")
 ESBUILD_ERROR = re.compile(r"(?P<file>[^\s:]+\.(?:ts|mts|js|mjs)):(?P<line>\d+):(?P<column>\d+): ERROR: (?P<text>.*)")
+# What Node prints for an uncaught throw: where it was thrown (first line), the error, its causes.
+THROW_SITE = re.compile(r"^(?P<file>/[^:]+\.(?:ts|mts|cts|js|mjs|cjs)):(?P<line>\d+)$")
+THROWN = re.compile(r"^(?:[A-Z]\w*)?(?:Error|Exception|Fault)(?: \[[^\]]+\])?: \S.*$")
+CAUSE = re.compile(r"^\s+cause: (?P<text>\S.*)$")
+NOISE = re.compile(r"^\s+(?:at |\.\.\.|serializedError: )")  # stack frames, Amplify's base64 copy of the error
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ampflow sets these for synthesis itself: a variable of the same name would break it.
+RESERVED_VARIABLES = ("CDK_OUTDIR", "CDK_CONTEXT_JSON")
 KEEP_CACHED = 4
 
 
-def synthesize(project: Project, identifier: BackendIdentifier, fingerprint: str | None = None) -> DesiredBackend:
-    """The backend amplify/ declares for `identifier`; Node runs only if the fingerprint is new."""
+def synthesize(
+    project: Project,
+    identifier: BackendIdentifier,
+    fingerprint: str | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> DesiredBackend:
+    """The backend amplify/ declares for `identifier`; Node runs only if the fingerprint is new.
+
+    `variables` are added to Node's environment while amplify/backend.ts runs (for a backend.ts that
+    reads `process.env.QUEUE_URL`, say). They are part of the cache key: the same tree synthesized
+    with other values never reuses a cached synthesis. Synthesis also inherits ampflow's own
+    environment, but what it inherits is not part of the key, so pass here every value backend.ts reads.
+    """
+    variables = _checked_variables(variables or {})
     fingerprint = fingerprint or amplify_fingerprint(project)
-    cache_dir = project.state_dir / "synth" / identifier.slug()
-    cached = cache_dir / f"{fingerprint}.json"
+    cached = _cache_file(project, identifier, fingerprint, variables)
     if cached.is_file():
         return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / ".lock"):
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(cached.parent / ".lock"):
         if cached.is_file():  # another run synthesized it while we waited
             return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
-        desired = _synthesize_with_node(project, identifier, fingerprint)
+        desired = _synthesize_with_node(project, identifier, fingerprint, variables)
         _write_atomically(cached, json.dumps(desired.to_json(), indent=1))
-        _prune(cache_dir, keep=cached)
+        _prune(cached.parent, keep=cached)
     return desired
 
 
-def cached_synthesis(project: Project, identifier: BackendIdentifier, fingerprint: str) -> DesiredBackend | None:
-    cached = project.state_dir / "synth" / identifier.slug() / f"{fingerprint}.json"
+def cached_synthesis(
+    project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str] | None = None
+) -> DesiredBackend | None:
+    cached = _cache_file(project, identifier, fingerprint, _checked_variables(variables or {}))
     if cached.is_file():
         return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
     return None
 
 
-def _synthesize_with_node(project: Project, identifier: BackendIdentifier, fingerprint: str) -> DesiredBackend:
-    _require_node_modules(project)
+def variables_digest(variables: Mapping[str, str]) -> str:
+    """A short hash of synthesis variables (names and values); "" when there are none."""
+    if not variables:
+        return ""
+    return hashlib.sha256(json.dumps(sorted(variables.items())).encode()).hexdigest()[:16]
+
+
+def _cache_file(project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str]) -> Path:
+    digest = variables_digest(variables)
+    name = f"{fingerprint}-{digest}.json" if digest else f"{fingerprint}.json"
+    return project.state_dir / "synth" / identifier.slug() / name
+
+
+def _checked_variables(variables: Mapping[str, str]) -> dict[str, str]:
+    for name, value in variables.items():
+        if not isinstance(name, str) or not VARIABLE_NAME.match(name) or name in RESERVED_VARIABLES:
+            raise SynthesisError(
+                f"{name!r} cannot be a synthesis variable: a name is letters, digits and underscores, and "
+                f"{' and '.join(RESERVED_VARIABLES)} are set by ampflow itself.",
+                "Rename the variable that backend.ts reads.",
+            )
+        if not isinstance(value, str):
+            raise SynthesisError(
+                f"Synthesis variable {name} is {type(value).__name__} {value!r}, not text.",
+                f"Give {name} a string value: Node's environment holds text only.",
+            )
+    return dict(variables)
+
+
+def _synthesize_with_node(project: Project, identifier: BackendIdentifier, fingerprint: str, variables: dict[str, str]) -> DesiredBackend:
     backend_file = project.amplify_dir / "backend.ts"
     if not backend_file.is_file():
         raise SynthesisError(f"{backend_file} does not exist.", "An Amplify Gen 2 app defines its backend in amplify/backend.ts.")
+    toolchain = locate_toolchain(project)
+    require_synthesis_tools(toolchain)
+    project.state_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="synth-", dir=project.state_dir) as workdir:
         assembly_dir = Path(workdir) / "cdk.out"
         environment = {
             **os.environ,
+            "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+            **variables,
             "CDK_OUTDIR": str(assembly_dir),
             "CDK_CONTEXT_JSON": json.dumps(identifier.cdk_context()),
-            "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
         }
-        # Type-check and synthesize at once: on two cores that halves the wait.
-        typecheck = _start_typecheck(project)
-        synth = subprocess.Popen(
-            [str(project.node_bin / "tsx"), str(backend_file)],
-            cwd=project.root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        synth_output, _ = synth.communicate()
-        if typecheck is not None:
-            typecheck_output, _ = typecheck.communicate()
-            if typecheck.returncode != 0:
-                raise _typecheck_error(project, typecheck_output)
-        if synth.returncode != 0:
-            raise _synth_error(project, synth_output)
-        assembly = read_cloud_assembly(assembly_dir)
-        outputs = assembly.outputs()
-        introspection_file = assembly.asset_file("modelIntrospectionSchema.json")
+        _run_synthesis(project, toolchain, backend_file, environment, variables)
+        assembly = read_cloud_assembly(assembly_dir, identifier.stack_name())
+        return _desired_backend(project, toolchain, assembly, fingerprint, variables)
+
+
+def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Path, environment: dict[str, str], variables: dict[str, str]) -> None:
+    """Type-check and synthesize at once (on two cores that halves the wait), then type-check again
+    if synthesis changed the files it generates (`$amplify/env/<function>`) under the parallel check."""
+    generated = project.root / ".amplify" / "generated"
+    generated_before = _snapshot(generated)
+    typecheck_command = _typecheck_command(project, toolchain)
+    typecheck = None
+    if typecheck_command is not None:
+        typecheck = subprocess.Popen(typecheck_command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    synth = subprocess.Popen(
+        [str(toolchain.node), str(toolchain.tsx), str(backend_file)],
+        cwd=project.root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    synth_output, _ = synth.communicate()
+    typecheck_failed, typecheck_output = False, ""
+    if typecheck is not None and typecheck_command is not None:
+        typecheck_output, _ = typecheck.communicate()
+        typecheck_failed = typecheck.returncode != 0
+        # A failed check may have missed files synthesis generated; a passed one may have read stale ones.
+        # (With none before, a passing check cannot have depended on them.) ampx checks after synthesizing.
+        if synth.returncode == 0 and (typecheck_failed or generated_before) and _snapshot(generated) != generated_before:
+            recheck = subprocess.run(typecheck_command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            typecheck_output, typecheck_failed = recheck.stdout, recheck.returncode != 0
+    # Prefer TypeScript's diagnosis, unless it only misses the files a failed synthesis never generated.
+    if typecheck_failed and not (synth.returncode != 0 and _only_missing_generated_files(typecheck_output)):
+        raise _typecheck_error(project, typecheck_output)
+    if synth.returncode != 0:
+        raise _synth_error(project, toolchain, synth_output, variables)
+
+
+def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: CloudAssembly, fingerprint: str, variables: dict[str, str]) -> DesiredBackend:
+    outputs = assembly.outputs()
+    has_data_api = bool(assembly.data_stacks())
+    model_introspection: dict[str, Any] = {}
+    statements: dict[str, str] = {}
+    if has_data_api:
         schema_file = assembly.transformed_schema()
-        if introspection_file is None or schema_file is None:
+        if schema_file is None:
             raise SynthesisError(
-                "The synthesized backend has no data API (no model introspection schema or GraphQL schema).",
-                "Add a data resource: defineBackend({ data }) with a schema from amplify/data/resource.ts.",
+                f"The data API in {assembly.stack_name} has no transformed GraphQL schema in the cloud assembly.",
+                "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
             )
-        return DesiredBackend(
-            fingerprint=fingerprint,
-            stack_name=assembly.stack_name,
-            tables=assembly.tables(),
-            default_authorization_type=str(outputs.get("awsAppsyncAuthenticationType", "")),
-            additional_authorization_types=_listed(outputs.get("awsAppsyncAdditionalAuthenticationTypes")),
-            model_introspection=json.loads(introspection_file.read_text(encoding="utf-8")),
-            statements=_generate_statements(project, schema_file),
-        )
+        introspection_file = assembly.data_api_file("modelIntrospectionSchema.json")
+        # @aws-amplify/backend-data before 1.3 ships no model introspection: Amplify's CLI generates it
+        # from the model schema, and so do we, with the same generator.
+        model_schema = None if introspection_file else assembly.data_api_file("model-schema.graphql")
+        if introspection_file is None and model_schema is None:
+            raise SynthesisError(
+                f"The data API in {assembly.stack_name} has neither a model introspection schema nor a model schema in the cloud assembly.",
+                "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
+            )
+        generated = _generate_client_code(project, toolchain, schema_file, model_schema)
+        statements = generated["statements"]
+        if introspection_file is not None:
+            model_introspection = json.loads(introspection_file.read_text(encoding="utf-8"))
+        else:
+            model_introspection = generated["modelIntrospection"]
+    return DesiredBackend(
+        fingerprint=fingerprint,
+        stack_name=assembly.stack_name,
+        tables=assembly.tables(),
+        default_authorization_type=str(outputs.get("awsAppsyncAuthenticationType", "")) if has_data_api else "",
+        additional_authorization_types=_listed(outputs.get("awsAppsyncAdditionalAuthenticationTypes")) if has_data_api else [],
+        model_introspection=model_introspection,
+        statements=statements,
+        other_stacks=assembly.other_stacks,
+        has_data_api=has_data_api,
+        variables_digest=variables_digest(variables),
+    )
 
 
-def _require_node_modules(project: Project) -> None:
-    missing = [tool for tool in ("tsx", "tsc") if not (project.node_bin / tool).exists()]
-    if missing:
-        raise SynthesisError(
-            f"The Amplify app's Node packages are not installed ({', '.join(missing)} missing from {project.node_bin}).",
-            f"Install them: run ./scripts/bootstrap (or `npm install` in {project.root}), then run again.",
-        )
-
-
-def _start_typecheck(project: Project) -> subprocess.Popen[str] | None:
-    """`tsc --noEmit` on amplify/, as ampx does before deploying; skipped without a tsconfig."""
+def _typecheck_command(project: Project, toolchain: NodeToolchain) -> list[str] | None:
+    """`tsc --noEmit` on amplify/, as ampx does before deploying; none without a tsconfig."""
     if not (project.amplify_dir / "tsconfig.json").is_file():
         return None
-    return subprocess.Popen(
-        [str(project.node_bin / "tsc"), "--noEmit", "--pretty", "false", "-p", str(project.amplify_dir)],
-        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    return [str(toolchain.node), str(toolchain.tsc), "--noEmit", "--pretty", "false", "-p", str(project.amplify_dir)]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Path -> content hash of every file under `folder` (Amplify's generated files are few and small)."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _only_missing_generated_files(output: str) -> bool:
+    errors = [match for match in map(TSC_ERROR.match, output.splitlines()) if match]
+    return bool(errors) and all(m["code"] == "TS2307" and "'$amplify/" in m["text"] for m in errors)
 
 
 def _typecheck_error(project: Project, output: str) -> SynthesisError:
@@ -133,25 +235,61 @@ def _typecheck_error(project: Project, output: str) -> SynthesisError:
     )
 
 
-def _synth_error(project: Project, output: str) -> SynthesisError:
+def _synth_error(project: Project, toolchain: NodeToolchain, output: str, variables: dict[str, str]) -> SynthesisError:
     lines = [line for line in output.splitlines() if line.strip() and "is deprecated" not in line]
+    # What was thrown and why, ahead of the tail: a long stack trace would push it out of view.
+    thrown = [line.strip() for line in lines if THROWN.match(line)][:3]
+    thrown += [f"cause: {m['text']}" for m in map(CAUSE.match, lines) if m][:3]
+    tail = "\n".join([line for line in lines if not NOISE.match(line)][-25:])
     located = next((m for m in map(ESBUILD_ERROR.search, lines) if m), None)
-    tail = "\n".join(lines[-25:])
+    site = next((m for m in map(THROW_SITE.match, lines[:1]) if m and _in_app_sources(project, m["file"])), None)
     if located:
-        where = f"{_relative(project, located['file'])} line {located['line']}"
-        return SynthesisError(f"Amplify synthesis failed in {where}: {located['text']}\n{tail}", "Fix amplify/ and run again.")
-    return SynthesisError(f"Amplify synthesis of amplify/backend.ts failed:\n{tail}", "Fix the error above in amplify/ and run again.")
-
-
-def _generate_statements(project: Project, schema_file: Path) -> dict[str, str]:
-    result = subprocess.run(
-        ["node", str(STATEMENTS_SCRIPT), str(project.root), str(schema_file)],
-        cwd=project.root, capture_output=True, text=True,
+        headline = f"Amplify synthesis failed in {_relative(project, located['file'])} line {located['line']}: {located['text']}"
+    elif site:
+        headline = f"Amplify synthesis failed in {_relative(project, site['file'])} line {site['line']}"
+    else:
+        headline = "Amplify synthesis of amplify/backend.ts failed"
+    summary = "\n".join(thrown)
+    message = headline + (f":\n{summary}" if summary else "") + f"\n{tail}"
+    for marker, resolution in _known_failures(project, toolchain):
+        if marker in output:
+            return SynthesisError(message, resolution)
+    passed = f"Synthesis ran with the variables {', '.join(sorted(variables))}." if variables else "Synthesis ran with no variables."
+    return SynthesisError(
+        message,
+        "Fix the error above in amplify/ and run again. If amplify/backend.ts reads an environment variable, "
+        f"give it to synthesis for this environment. {passed}",
     )
+
+
+def _known_failures(project: Project, toolchain: NodeToolchain) -> list[tuple[str, str]]:
+    """Text in Amplify's output -> what to do: one row per failure a user can fix."""
+    install = toolchain.package_manager.install_command()
+    return [
+        (
+            "CannotFindPackageLockFile",
+            f"Amplify bundles functions against the app's lockfile and {project.root} has none: "
+            f"run `{install}` there so it writes one, then run again.",
+        ),
+    ]
+
+
+def _generate_client_code(project: Project, toolchain: NodeToolchain, schema_file: Path, model_schema: Path | None) -> dict[str, Any]:
+    if toolchain.graphql_generator is None:
+        manager = toolchain.package_manager
+        raise SynthesisError(
+            f"@aws-amplify/graphql-generator is not installed for the app in {project.root}: Amplify's CLI "
+            "(@aws-amplify/backend-cli) brings it, and ampflow generates the client's GraphQL statements with it.",
+            f"Add Amplify's CLI: run `{manager.add_dev_command('@aws-amplify/backend-cli')}` in {project.root}, then run again.",
+        )
+    arguments = [str(toolchain.node), str(CLIENT_CODE_SCRIPT), str(toolchain.graphql_generator), str(schema_file)]
+    if model_schema is not None:
+        arguments.append(str(model_schema))
+    result = subprocess.run(arguments, cwd=project.root, capture_output=True, text=True)
     if result.returncode != 0:
         raise SynthesisError(
-            f"Generating GraphQL statements failed: {result.stderr.strip()[-1500:]}",
-            "Check that @aws-amplify/graphql-generator is installed (`npm ci`).",
+            f"Generating the GraphQL client code with {toolchain.graphql_generator} failed: {result.stderr.strip()[-1500:]}",
+            f"Reinstall the app's packages (`{toolchain.package_manager.install_command()}` in {project.root}), then run again.",
         )
     return json.loads(result.stdout)
 
@@ -162,6 +300,12 @@ def _listed(value: object) -> list[str]:
     return [str(part) for part in value] if isinstance(value, list) else []
 
 
+def _in_app_sources(project: Project, file: str) -> bool:
+    """A file of the app itself, not of a package it installed."""
+    path = Path(file).resolve()
+    return path.is_relative_to(project.root.resolve()) and "node_modules" not in path.parts
+
+
 def _relative(project: Project, file: str) -> str:
     path = Path(file)
     if not path.is_absolute():
@@ -169,7 +313,10 @@ def _relative(project: Project, file: str) -> str:
     try:
         return path.relative_to(project.root).as_posix()
     except ValueError:
-        return file
+        try:
+            return path.resolve().relative_to(project.root.resolve()).as_posix()
+        except ValueError:
+            return file
 
 
 @contextmanager

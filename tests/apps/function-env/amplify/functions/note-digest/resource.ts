@@ -1,0 +1,7 @@
+import { defineFunction } from '@aws-amplify/backend';
+
+export const noteDigest = defineFunction({
+  name: 'note-digest',
+  entry: './handler.ts',
+  environment: { DIGEST_TITLE: 'Notes this week' },
+});
