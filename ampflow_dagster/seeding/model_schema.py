@@ -1,13 +1,15 @@
-"""A model's fields, keys and enums, as Amplify's model introspection schema states them."""
+"""A model's fields, keys, indexes, relationships and auth fields, as Amplify's model introspection schema states them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ampflow_dagster.errors import SeedError
 
 READ_ONLY_TIMESTAMPS = ("createdAt", "updatedAt")
+DEFAULT_OWNER_FIELD = "owner"  # allow.owner() without ownerField stores the owner here
+OWNER_RULE, GROUPS_RULE = "owner", "groups"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Fields of a model that hold another model's key: a relationship's foreign key, which its GSI indexes."""
+
+    model: str  # the related model whose key the fields hold
+    fields: tuple[str, ...]  # in the order of that model's key fields
+    relationship: str  # as a person reads it: "Task.project (belongsTo Project)"
+
+
+@dataclass(frozen=True)
 class ModelSchema:
     name: str
     fields: dict[str, FieldSpec]
@@ -35,6 +46,9 @@ class ModelSchema:
     sort_keys: tuple[str, ...]
     enums: dict[str, tuple[str, ...]]
     custom_types: dict[str, dict[str, FieldSpec]]
+    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # secondary index name -> its key fields
+    references: tuple[Reference, ...] = ()
+    auth_fields: dict[str, str] = field(default_factory=dict)  # field -> OWNER_RULE or GROUPS_RULE, the rule that reads it
 
     @property
     def key_fields(self) -> tuple[str, ...]:
@@ -44,33 +58,28 @@ class ModelSchema:
         """Fields an item stores: not relationships (their foreign keys are fields of their own)."""
         return {name: spec for name, spec in self.fields.items() if spec.model is None}
 
-    def default_label_field(self) -> str | None:
-        """The first required String field outside the key: where the environment prefix goes."""
-        for name, spec in self.fields.items():
-            if spec.scalar == "String" and spec.is_required and not spec.is_array and name not in self.key_fields:
-                return name
-        for name, spec in self.fields.items():
-            if spec.scalar == "String" and not spec.is_array and name not in self.key_fields:
-                return name
-        return None
-
 
 def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
     enums = {name: tuple(enum["values"]) for name, enum in introspection.get("enums", {}).items()}
     custom_types = {
-        name: {field: _field(spec) for field, spec in custom["fields"].items()}
+        name: {field_name: _field(spec) for field_name, spec in custom["fields"].items()}
         for name, custom in introspection.get("nonModels", {}).items()
     }
+    models = introspection.get("models", {})
+    references = _references(models)
     schemas = {}
-    for name, model in introspection.get("models", {}).items():
+    for name, model in models.items():
         key_info = model.get("primaryKeyInfo", {})
         schemas[name] = ModelSchema(
             name=name,
-            fields={field: _field(spec) for field, spec in model["fields"].items()},
+            fields={field_name: _field(spec) for field_name, spec in model["fields"].items()},
             primary_key=key_info.get("primaryKeyFieldName", "id"),
             sort_keys=tuple(key_info.get("sortKeyFieldNames", [])),
             enums=enums,
             custom_types=custom_types,
+            indexes=_secondary_indexes(model),
+            references=tuple(references.get(name, ())),
+            auth_fields=_auth_fields(model),
         )
     return schemas
 
@@ -102,3 +111,74 @@ def _field(spec: dict[str, Any]) -> FieldSpec:
         is_array_nullable=bool(spec.get("isArrayNullable", True)),
         read_only=bool(spec.get("isReadOnly")),
     )
+
+
+def _secondary_indexes(model: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """`.secondaryIndexes(...)`: `key` attributes with a name (the unnamed one is the primary key)."""
+    indexes = {}
+    for attribute in model.get("attributes", []):
+        properties = attribute.get("properties") or {}
+        if attribute.get("type") == "key" and properties.get("name"):
+            indexes[properties["name"]] = tuple(properties.get("fields", []))
+    return indexes
+
+
+def _references(models: dict[str, Any]) -> dict[str, list[Reference]]:
+    """Per model, its fields that hold a related model's key, from both sides of each relationship.
+
+    A belongsTo names its own fields (`targetNames`); a hasMany/hasOne names the related
+    model's fields (`associatedWith`). Either side alone is enough to know the foreign key.
+    """
+    found: dict[str, list[Reference]] = {}
+
+    def add(model: str, reference: Reference) -> None:
+        known = found.setdefault(model, [])
+        if all(existing.fields != reference.fields or existing.model != reference.model for existing in known):
+            known.append(reference)
+
+    relationships = [
+        (name, field_name, spec["type"]["model"], spec["association"])
+        for name, model in models.items()
+        for field_name, spec in model["fields"].items()
+        if spec.get("association") and isinstance(spec["type"], dict) and spec["type"].get("model")
+    ]
+    for name, field_name, related, association in relationships:  # the side that holds the fields first
+        target_names = _names(association.get("targetNames", association.get("targetName")))
+        if target_names:
+            add(name, Reference(related, target_names, _relationship_text(name, field_name, association, related)))
+    for name, field_name, related, association in relationships:
+        associated = _names(association.get("associatedWith"))
+        if associated and association.get("connectionType") in ("HAS_MANY", "HAS_ONE") and related in models:
+            related_fields = models[related]["fields"]
+            scalars = tuple(n for n in associated if n in related_fields and not isinstance(related_fields[n]["type"], dict))
+            if scalars:
+                add(related, Reference(name, scalars, _relationship_text(name, field_name, association, related)))
+    return found
+
+
+def _relationship_text(model: str, field_name: str, association: dict[str, Any], related: str) -> str:
+    kind = association.get("connectionType", "")
+    word = {"BELONGS_TO": "belongsTo", "HAS_MANY": "hasMany", "HAS_ONE": "hasOne"}.get(kind, kind.lower())
+    return f"{model}.{field_name} ({word} {related})"
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(name for name in value if isinstance(name, str))
+    return ()
+
+
+def _auth_fields(model: dict[str, Any]) -> dict[str, str]:
+    """Fields an authorization rule reads: owner fields (allow.owner, ownerDefinedIn) and group fields (groupsDefinedIn)."""
+    fields: dict[str, str] = {}
+    for attribute in model.get("attributes", []):
+        if attribute.get("type") != "auth":
+            continue
+        for rule in (attribute.get("properties") or {}).get("rules", []):
+            if rule.get("allow") == "owner":
+                fields.setdefault(rule.get("ownerField", DEFAULT_OWNER_FIELD), OWNER_RULE)
+            if rule.get("groupsField"):
+                fields.setdefault(rule["groupsField"], GROUPS_RULE)
+    return fields

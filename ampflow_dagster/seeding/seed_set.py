@@ -14,6 +14,7 @@ from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.label_fields import how_to_label, label_choice
 from ampflow_dagster.seeding.model_schema import ModelSchema, model_schema
 from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
 from ampflow_dagster.seeding.validation import field_errors
@@ -104,7 +105,7 @@ def load_seed_set(project: Project, config: AmpflowConfig, environment: Environm
     table_spec = desired.tables.get(model)
     if table_spec is None:
         raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
-    label_field = _label_field(config, schema, where)
+    label_field = _label_field(config, schema, where, table_spec)
     seed_set = SeedSet(environment, model, table_spec, label_field, files, schema=schema)
     seed_set._stats = [_stat(path) for path in files]
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
@@ -214,26 +215,16 @@ def _stored_value(schema: ModelSchema, name: str, value: Any) -> Any:
     return value
 
 
-def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str) -> str:
-    """The field that carries the environment prefix on `schema`'s items."""
-    return _label_field(config, schema, where)
+def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str, table: TableSpec | None = None) -> str:
+    """The field that carries the environment prefix on `schema`'s items (see label_fields for the rule)."""
+    return _label_field(config, schema, where, table)
 
 
-def _label_field(config: AmpflowConfig, schema: ModelSchema, where: str) -> str:
-    configured = config.model(schema.name).label_field
-    label = configured or schema.default_label_field()
-    if label is None:
-        raise SeedError(
-            f"{where}: model {schema.name} has no String field to carry the environment prefix.",
-            f"Add a String field to {schema.name}, or set [models.{schema.name}] label_field in ampflow.toml.",
-        )
-    spec = schema.fields.get(label)
-    if spec is None or spec.scalar != "String" or spec.is_array or label in schema.key_fields:
-        raise SeedError(
-            f"ampflow.toml [models.{schema.name}] label_field = '{label}' is not a String field outside the key of {schema.name}.",
-            f"Choose one of: {', '.join(n for n, f in schema.fields.items() if f.scalar == 'String' and n not in schema.key_fields)}.",
-        )
-    return label
+def _label_field(config: AmpflowConfig, schema: ModelSchema, where: str, table: TableSpec | None = None) -> str:
+    choice = label_choice(config, schema, table)
+    if choice.field is None:
+        raise SeedError(f"{where}: {choice.reason}.", how_to_label(schema, table))
+    return choice.field
 
 
 def _label_problems(record: SeedRecord, label_field: str, environment: Environment, other_prefixes: dict[str, str]) -> list[str]:
