@@ -71,19 +71,28 @@ class Project:
 
 
 def discover_project(start: Path | None = None) -> Project:
-    """The project named by AMPFLOW_PROJECT_ROOT, else the nearest folder holding ampflow.toml."""
+    """The project named by AMPFLOW_PROJECT_ROOT, else the nearest folder holding ampflow.toml.
+
+    The one place that decides which app ampflow works on: the CLI, `dagster dev` and the
+    code location all ask it. Without ampflow.toml there is no project: ampflow never
+    guesses one (it would deploy and seed an app the user does not have).
+    """
     configured = os.environ.get(PROJECT_ROOT_VARIABLE)
     if configured:
         root = Path(configured).expanduser().resolve()
-        if not (root / "amplify").is_dir():
+        if not (root / CONFIG_FILE_NAME).is_file():
             raise ConfigurationError(
-                f"{PROJECT_ROOT_VARIABLE}={configured} has no amplify/ folder.",
-                f"Point {PROJECT_ROOT_VARIABLE} at the root of an Amplify Gen 2 app.",
+                f"{PROJECT_ROOT_VARIABLE}={configured} has no {CONFIG_FILE_NAME}.",
+                f"Run `ampflow init` in {root} (the root of your Amplify Gen 2 app), or point {PROJECT_ROOT_VARIABLE} "
+                "at a folder that has one.",
             )
         return Project(root)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE_NAME).is_file():
             return Project(folder)
-    # The checkout ampflow ships in is itself a sample app.
-    return Project(Path(__file__).resolve().parents[1])
+    raise ConfigurationError(
+        f"No {CONFIG_FILE_NAME} in {here} or any folder above it: this is not an ampflow project yet.",
+        "Run `ampflow init` in the root of your Amplify Gen 2 app (the folder with package.json and amplify/), "
+        "or pass --project PATH.",
+    )

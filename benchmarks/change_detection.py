@@ -29,7 +29,7 @@ def run(size: dict[str, int]) -> list[Result]:
         build_tree(root, count)
         project = Project(root)
         models = seeded_models(project)
-        environments = [e.name for e in load_config(project).environments.values() if e.automated_deploys]
+        environments = [e for e in load_config(project).environments.values() if e.automated_deploys]
 
         def sensor_check() -> None:
             """What one sensor tick reads from disk: amplify/ once, each automated environment's seed files."""

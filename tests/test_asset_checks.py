@@ -10,9 +10,8 @@ import sys
 
 import dagster as dg
 
-from ampflow_dagster.defs.assets import verified_tables
-from ampflow_dagster.defs.checks import OTHER_TABLES, TABLE_SHAPE_MODELS, seed_count_result
-from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.defs.checks import OTHER_TABLES, seed_count_result, table_shape_models
+from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.verification.seed_counts import SeedCount
 from ampflow_dagster.workflow import EnvironmentWorkspace
@@ -32,19 +31,21 @@ def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEva
     }
 
 
-def test_every_table_gets_a_blocking_shape_check() -> None:
+def test_every_table_gets_a_blocking_shape_check(app: App) -> None:
+    verified_tables = next(asset for asset in app.assets() if asset.key.to_user_string() == "verified_tables")
     specs = {spec.name: spec for spec in verified_tables.check_specs}
-    assert set(TABLE_SHAPE_MODELS.values()) == MODELS
+    assert set(table_shape_models(Blueprint.of(app.project)).values()) == MODELS
     assert set(specs) == {"table_shape_todo", "table_shape_project", "table_shape_task",
                           "table_shape_project_charter", "table_shape_inventory_item", "table_shape_other_tables"}
     for spec in specs.values():
         assert spec.blocking
-        assert spec.partitions_def == environment_partitions  # one result per environment, never mixed
+        assert spec.partitions_def == verified_tables.partitions_def  # one result per environment, never mixed
 
 
 DECLARED = """
 import json
-from ampflow_dagster.defs.assets import verified_tables
+from ampflow_dagster.definitions import defs
+verified_tables = next(a for a in defs().assets if a.key.to_user_string() == "verified_tables")
 print(json.dumps(sorted(spec.name for spec in verified_tables.check_specs)))
 """
 
@@ -74,7 +75,7 @@ def test_every_process_declares_the_same_checks_whatever_synthesis_is_cached(app
 def test_matching_tables_pass_their_shape_checks_with_expected_and_found_keys(app: App, instance) -> None:
     result = app.materialize("development", instance, selection=DEPLOY_AND_VERIFY)
     found = evaluations(result)
-    assert {name for name in found} == {f"verified_tables:{name}" for name in [*TABLE_SHAPE_MODELS, OTHER_TABLES]}
+    assert {name for name in found} == {f"verified_tables:{name}" for name in [*table_shape_models(Blueprint.of(app.project)), OTHER_TABLES]}
     assert found["verified_tables:table_shape_other_tables"].passed  # every model of the sample app has seed data
     assert all(evaluation.passed and evaluation.partition == "development" for evaluation in found.values())
     inventory = found["verified_tables:table_shape_inventory_item"].metadata

@@ -5,10 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from ampflow_dagster.defs.assets import workflow_assets
-from ampflow_dagster.defs.jobs import workflow_jobs
-from ampflow_dagster.defs.schedules import reconciliation_schedule
-from ampflow_dagster.defs.sensors import CHANGE_TAG, amplify_change_sensor
+from ampflow_dagster.defs.sensors import CHANGE_TAG
 
 from conftest import App, failure_text, materialized
 
@@ -17,9 +14,10 @@ SEEDED = {"seeded_inventory_item", "seeded_project", "seeded_project_charter", "
 
 
 def tick(app: App, instance) -> tuple[list[dg.RunRequest], str | None]:
-    definitions = dg.Definitions(assets=workflow_assets, sensors=[amplify_change_sensor], resources=app.resources())
+    definitions = app.definitions()
+    sensor = definitions.get_sensor_def("amplify_change_sensor")
     context = dg.build_sensor_context(instance=instance, definitions=definitions, resources={"amplify_app": app.resources()["amplify_app"]})
-    data = amplify_change_sensor.evaluate_tick(context)
+    data = sensor.evaluate_tick(context)
     return list(data.run_requests or []), data.skip_message
 
 
@@ -29,7 +27,7 @@ def requested(requests: list[dg.RunRequest]) -> set[tuple[str, str]]:
 
 def run_request(app: App, instance, request: dg.RunRequest, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        workflow_assets, partition_key=request.partition_key, instance=instance, resources=app.resources(),
+        app.assets(), partition_key=request.partition_key, instance=instance, resources=app.resources(),
         selection=request.asset_selection, run_config=request.run_config, tags=request.tags, raise_on_error=raise_on_error,
     )
 
@@ -115,15 +113,15 @@ def test_failed_run_is_retried_then_given_up(app: App, instance) -> None:
     assert requests[0].tags[CHANGE_TAG] not in {k.rsplit("-", 1)[0] for k in keys}
 
 
-def schedule_context(app: App) -> dg.ScheduleEvaluationContext:
-    definitions = dg.Definitions(
-        assets=workflow_assets, jobs=workflow_jobs, schedules=[reconciliation_schedule], resources=app.resources()
-    )
-    return dg.build_schedule_context(repository_def=definitions.get_repository_def())
+def reconciliation_tick(app: App) -> tuple[dg.ScheduleDefinition, dg.RunRequest]:
+    definitions = app.definitions()
+    schedule = definitions.get_schedule_def("production_reconciliation")
+    context = dg.build_schedule_context(repository_def=definitions.get_repository_def())
+    return schedule, schedule.evaluate_tick(context).run_requests[0]
 
 
 def test_schedule_targets_production_with_automation_guard(app: App) -> None:
-    request = reconciliation_schedule.evaluate_tick(schedule_context(app)).run_requests[0]
+    reconciliation_schedule, request = reconciliation_tick(app)
     assert request.partition_key == "production"
     assert request.run_config == {"ops": {"backend_deployment": {"config": {"automated": True}}}}
     assert reconciliation_schedule.cron_schedule == "0 3 * * *"
@@ -131,9 +129,8 @@ def test_schedule_targets_production_with_automation_guard(app: App) -> None:
 
 
 def reconcile(app: App, instance, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    request = reconciliation_schedule.evaluate_tick(schedule_context(app)).run_requests[0]
-    definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
-    return definitions.resolve_job_def("amplify_reconcile").execute_in_process(
+    _, request = reconciliation_tick(app)
+    return app.definitions().resolve_job_def("amplify_reconcile").execute_in_process(
         instance=instance, partition_key=request.partition_key, run_config=request.run_config, raise_on_error=raise_on_error,
     )
 

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from ampflow_dagster.defs.assets import workflow_assets
-from ampflow_dagster.defs.jobs import workflow_jobs
+from ampflow_dagster.definitions import build_defs
+from ampflow_dagster.project import Project
 
 from conftest import REPO, App, materialized
+
+SAMPLE = build_defs(Project(REPO))
 
 
 def test_dagster_definitions_validate(tmp_path: Path) -> None:
@@ -26,7 +28,7 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
 
 
 def test_every_asset_says_what_it_is_and_who_owns_it() -> None:
-    for asset in workflow_assets:
+    for asset in SAMPLE.assets:
         spec = next(iter(asset.specs))
         assert spec.description and spec.group_name in ("amplify", "seed_data")
         assert "aws" in spec.kinds and spec.kinds & {"amplify", "dynamodb"}
@@ -35,9 +37,7 @@ def test_every_asset_says_what_it_is_and_who_owns_it() -> None:
 
 
 def test_the_definitions_hold_the_asset_checks() -> None:
-    from ampflow_dagster.definitions import defs
-
-    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    checks = {key.to_user_string() for key in SAMPLE.resolve_asset_graph().asset_check_keys}
     assert {
         "verified_tables:table_shape_todo", "verified_tables:table_shape_other_tables",
         "seeded_todo:seed_count", "api_client:default_authorization_mode",
@@ -47,7 +47,7 @@ def test_the_definitions_hold_the_asset_checks() -> None:
 
 
 def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
-    definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
+    definitions = app.definitions()
     for job_name, environment, prefix in (("amplify_dev", "development", "[DEV]"), ("amplify_prod", "production", "[PROD]")):
         result = definitions.resolve_job_def(job_name).execute_in_process(instance=instance)
         assert result.success
@@ -58,7 +58,7 @@ def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
 
 def test_force_job_recreates_tables(app: App, instance) -> None:
     app.materialize("development", instance)
-    definitions = dg.Definitions(assets=workflow_assets, jobs=workflow_jobs, resources=app.resources())
+    definitions = app.definitions()
     result = definitions.resolve_job_def("amplify_force").execute_in_process(instance=instance, partition_key="development")
     assert materialized(result)["backend_deployment"]["tables_recreated"] == 5
     assert app.items("development", "Todo") == []
@@ -66,14 +66,14 @@ def test_force_job_recreates_tables(app: App, instance) -> None:
 
 STAGING_RUN = """
 import json, dagster as dg
-from ampflow_dagster.defs.partitions import environment_partitions
 from ampflow_dagster.definitions import defs
+definitions = defs()
 with dg.instance_for_test() as instance:
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = definitions.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=instance, partition_key="staging")
     todo = [e.materialization.metadata["items_written"].value for e in result.get_asset_materialization_events()
             if e.materialization.asset_key.to_user_string() == "seeded_todo"]
-    print(json.dumps({"partitions": environment_partitions.get_partition_keys(), "success": result.success, "todo": todo}))
+    print(json.dumps({"partitions": job.partitions_def.get_partition_keys(), "success": result.success, "todo": todo}))
 """
 
 

@@ -15,13 +15,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ampflow_dagster.defs.records import SEEDED_MODELS
+from ampflow_dagster.defs.partitions import seeded_asset_name
+from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 
 from conftest import REPO, App, copy_app
 from dagster_ui import CHROMIUM, CHROMIUM_FLAGS, DagsterUI, dagster_dev, processes_with, wait_for
 
-SEEDED = sorted(SEEDED_MODELS)
+SEEDED = sorted(seeded_asset_name(model) for model in seeded_models(Project(REPO)))
 CHAIN = ["backend_deployment", "verified_tables", "api_client"]
 ASSETS = CHAIN + SEEDED
 ENVIRONMENTS = ["development", "production"]

@@ -6,6 +6,7 @@ person wants to see in the UI.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import dagster as dg
@@ -33,18 +34,17 @@ from ampflow_dagster.defs.checks import (
     table_shape_results,
     table_shape_specs,
 )
-from ampflow_dagster.defs.partitions import CONFIG, environment_partitions
+from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.records import (
     FINGERPRINT_KEY,
     MODEL_VERSION_KEY,
     MODEL_VERSIONS_KEY,
     SEED_FINGERPRINT_KEY,
-    SEEDED_MODELS,
     deployed_state,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 
-OWNERS = list(CONFIG.owners)  # from ampflow.toml: who to ask about these assets
+PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
 
 def stage(name: str) -> dict[str, str]:
@@ -71,30 +71,78 @@ def reported_as_failure() -> Iterator[None]:
         raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from None
 
 
-@dg.asset(
-    partitions_def=environment_partitions,
-    group_name="amplify",
-    kinds={"amplify", "dynamodb", "aws"},
-    owners=OWNERS,
-    tags=stage("deploy"),
-    description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
-    "tables still match; run config `force: true` recreates the tables.",
-)
-def backend_deployment(
-    context: dg.AssetExecutionContext, config: DeploymentConfig, amplify_app: AmplifyAppResource, aws: AwsResource
-) -> dg.MaterializeResult:
+def run_environment(context: dg.AssetExecutionContext) -> str:
+    """The environment this step works on; a job named for another environment refuses it.
+
+    The UI offers every partition for every job, so `amplify_dev` could be launched for
+    production: it stops before touching anything and says which job to use instead.
+    """
     environment = context.partition_key
-    with reported_as_failure():
-        workspace = amplify_app.workspace(environment, aws)
-        outcome = deploy_backend(
-            workspace,
-            deployed=deployed_state(context.instance, environment),
-            force=config.force,
-            allow_destructive=config.allow_destructive and not config.automated,
-            automated=config.automated,
-            log=context.log.info,
+    pinned = context.job_def.tags.get(PINNED_ENVIRONMENT_TAG) if context.job_def else None
+    if pinned and pinned != environment:
+        raise dg.Failure(
+            description=f"Job {context.job_def.name} runs environment '{pinned}' only, but partition '{environment}' "
+            f"was chosen. Nothing was changed.\nResolution: launch it with partition '{pinned}', or use the job for "
+            f"'{environment}' (amplify_prod for production, amplify_deploy or amplify_seed for any environment).",
+            allow_retries=False,
         )
-        target = workspace.target.describe()
+    return environment
+
+
+@dataclass(frozen=True)
+class WorkflowAssets:
+    backend_deployment: dg.AssetsDefinition
+    verified_tables: dg.AssetsDefinition
+    seeded: list[dg.AssetsDefinition]
+    api_client: dg.AssetsDefinition
+
+    @property
+    def all(self) -> list[dg.AssetsDefinition]:
+        return [self.backend_deployment, self.verified_tables, *self.seeded, self.api_client]
+
+
+def build_assets(blueprint: Blueprint) -> WorkflowAssets:
+    """The workflow's assets for one project: its environments as partitions, one seeded asset per seeded model."""
+    deployment = _backend_deployment(blueprint)
+    verified = _verified_tables(blueprint, deployment)
+    seeded = [_seeded_asset(blueprint, verified, name, model) for name, model in blueprint.seeded.items()]
+    return WorkflowAssets(deployment, verified, seeded, _api_client(blueprint, verified))
+
+
+
+def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="backend_deployment",
+        partitions_def=blueprint.partitions,
+        group_name="amplify",
+        kinds={"amplify", "dynamodb", "aws"},
+        owners=blueprint.owners,
+        tags=stage("deploy"),
+        description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
+        "tables still match; run config `force: true` recreates the tables.",
+    )
+    def backend_deployment(
+        context: dg.AssetExecutionContext, config: DeploymentConfig, amplify_app: AmplifyAppResource, aws: AwsResource
+    ) -> dg.MaterializeResult:
+        environment = run_environment(context)
+        with reported_as_failure():
+            workspace = amplify_app.workspace(environment, aws)
+            outcome = deploy_backend(
+                workspace,
+                deployed=deployed_state(context.instance, environment),
+                force=config.force,
+                allow_destructive=config.allow_destructive and not config.automated,
+                automated=config.automated,
+                log=context.log.info,
+            )
+            target = workspace.target.describe()
+        context.log.info(f"{environment}: {'skipped' if outcome.skipped else 'deployed'} ({outcome.reason})")
+        return dg.MaterializeResult(metadata=deployment_metadata(outcome, target), data_version=dg.DataVersion(outcome.template_hash))
+
+    return backend_deployment
+
+
+def deployment_metadata(outcome: Any, target: dict[str, Any]) -> dict[str, object]:
     report = outcome.report
     metadata: dict[str, object] = {
         FINGERPRINT_KEY: outcome.fingerprint,
@@ -108,6 +156,8 @@ def backend_deployment(
         "duration_seconds": round(outcome.seconds, 2),
         MODEL_VERSIONS_KEY: dg.MetadataValue.json(outcome.model_versions),
     }
+    if outcome.other_stacks:
+        metadata["other_stacks"] = outcome.other_stacks
     if outcome.drift:
         metadata["drift_found"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in outcome.drift))
     if not outcome.skipped:
@@ -119,75 +169,79 @@ def backend_deployment(
                 "On-demand backups taken before the destructive changes:\n"
                 + "\n".join(f"- `{table}`: `{arn}`" for table, arn in outcome.backups.items())
             )
-    context.log.info(f"{environment}: {metadata['deployment']} ({outcome.reason})")
-    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.template_hash))
+    return metadata
 
 
-@dg.asset(
-    partitions_def=environment_partitions,
-    deps=[backend_deployment],
-    group_name="amplify",
-    kinds={"dynamodb", "aws"},
-    owners=OWNERS,
-    tags=stage("verify"),
-    description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
-    check_specs=table_shape_specs,
-)
-def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> Iterator[Any]:
-    environment = context.partition_key
-    with reported_as_failure():
-        workspace = amplify_app.workspace(environment, aws)
-        checks = inspect_tables(workspace)
-    results = table_shape_results(context, environment, checks)
-    if any(check.problems for check in checks):
-        # Each table's check shows what is wrong with it; the step fails with every table, the
-        # common causes and what to do, and records no materialization of tables that do not match.
-        yield from results
+def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="verified_tables",
+        partitions_def=blueprint.partitions,
+        deps=[deployment],
+        group_name="amplify",
+        kinds={"dynamodb", "aws"},
+        owners=blueprint.owners,
+        tags=stage("verify"),
+        description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
+        check_specs=table_shape_specs(blueprint),
+    )
+    def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> Iterator[Any]:
+        environment = run_environment(context)
         with reported_as_failure():
-            require_matching_tables(workspace, checks)
-    rows = [
-        dg.TableRecord({"model": c.model, "table": c.table, "status": c.status, "items": c.item_count or 0}) for c in checks
-    ]
-    schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn("model", "string"),
-            dg.TableColumn("table", "string"),
-            dg.TableColumn("status", "string"),
-            dg.TableColumn("items", "int"),
+            workspace = amplify_app.workspace(environment, aws)
+            checks = inspect_tables(workspace)
+        results = table_shape_results(context, blueprint, environment, checks)
+        if any(check.problems for check in checks):
+            # Each table's check shows what is wrong with it; the step fails with every table, the
+            # common causes and what to do, and records no materialization of tables that do not match.
+            yield from results
+            with reported_as_failure():
+                require_matching_tables(workspace, checks)
+        rows = [
+            dg.TableRecord({"model": c.model, "table": c.table, "status": c.status, "items": c.item_count or 0}) for c in checks
         ]
-    )
-    yield dg.MaterializeResult(
-        metadata={
-            "tables": dg.MetadataValue.table(rows, schema=schema),
-            "table_count": len(checks),
-            "total_items": sum(c.item_count or 0 for c in checks),
-        }
-    )
-    yield from results
+        schema = dg.TableSchema(
+            columns=[
+                dg.TableColumn("model", "string"),
+                dg.TableColumn("table", "string"),
+                dg.TableColumn("status", "string"),
+                dg.TableColumn("items", "int"),
+            ]
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                "tables": dg.MetadataValue.table(rows, schema=schema),
+                "table_count": len(checks),
+                "total_items": sum(c.item_count or 0 for c in checks),
+            }
+        )
+        yield from results
+
+    return verified_tables
 
 
-def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
+def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_name: str, model: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=asset_name,
-        partitions_def=environment_partitions,
-        deps=[verified_tables],
+        partitions_def=blueprint.partitions,
+        deps=[verified],
         group_name="seed_data",
         kinds={"dynamodb", "aws"},
-        owners=OWNERS,
+        owners=blueprint.owners,
         tags=stage("seed"),
         metadata={"model": model},
-        check_specs=[seed_count_spec(asset_name, model)],
+        check_specs=[seed_count_spec(blueprint, asset_name, model)],
         description=f"The environment's {model} seed items (seed_data/<environment>/{model}.jsonl or .json), "
         "validated, prefixed and written where they differ from the table.",
     )
     def seeded(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+        environment = run_environment(context)
         with reported_as_failure():
-            workspace = amplify_app.workspace(context.partition_key, aws)
-            seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context))
+            workspace = amplify_app.workspace(environment, aws)
+            seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint))
             outcome = seed_model(workspace, seed_set)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
-        model_version = deployed_state(context.instance, context.partition_key).model_versions.get(model, "")
+        model_version = deployed_state(context.instance, environment).model_versions.get(model, "")
         return dg.MaterializeResult(
             metadata={
                 SEED_FINGERPRINT_KEY: seed_set.fingerprint(digest_cache(workspace.project)),
@@ -205,54 +259,52 @@ def _seeded_asset(asset_name: str, model: str) -> dg.AssetsDefinition:
                 ) if result.written or result.removed else "none: the table held exactly the seed set",
                 "prefix": workspace.environment.prefix,
                 "label_field": seed_set.label_field,
-                "seed_files": ", ".join(files) or f"none for {context.partition_key}",
+                "seed_files": ", ".join(files) or f"none for {environment}",
             },
-            check_results=[seed_count_result(context.partition_key, outcome.count)]
+            check_results=[seed_count_result(environment, outcome.count)]
             if selected(context, asset_name, SEED_COUNT) else [],
         )
 
     return seeded
 
 
-def models_seeded_by_run(context: dg.AssetExecutionContext) -> list[str]:
+def models_seeded_by_run(context: dg.AssetExecutionContext, blueprint: Blueprint) -> list[str]:
     """The models this run seeds: all of them are validated before any is written."""
     selection = context.run.asset_selection
     if not selection:
-        return sorted(SEEDED_MODELS.values())
-    return sorted(SEEDED_MODELS[key.path[-1]] for key in selection if key.path[-1] in SEEDED_MODELS)
+        return sorted(blueprint.seeded.values())
+    return sorted(blueprint.seeded[key.path[-1]] for key in selection if key.path[-1] in blueprint.seeded)
 
 
-seeded_assets = [_seeded_asset(name, model) for name, model in SEEDED_MODELS.items()]
-
-
-@dg.asset(
-    partitions_def=environment_partitions,
-    deps=[verified_tables],
-    group_name="amplify",
-    kinds={"amplify", "aws"},
-    owners=OWNERS,
-    tags=stage("client"),
-    description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
-    "GraphQL statements, in clients/<environment>/.",
-    check_specs=[authorization_spec],
-)
-def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
-    with reported_as_failure():
-        workspace = amplify_app.workspace(context.partition_key, aws)
-        files = generate_client(workspace, log=context.log.info)
-    root = workspace.project.root
-    outputs = next((path for path in files if path.name == "amplify_outputs.json"), None)
-    desired = workspace.desired()
-    return dg.MaterializeResult(
-        metadata={
-            "outputs_file": dg.MetadataValue.path(str(outputs.relative_to(root)) if outputs else "none"),
-            "statements": ", ".join(str(p.relative_to(root)) for p in files if p.suffix == ".graphql"),
-            "models": len(desired.model_introspection.get("models", {})),
-            "target": workspace.target.kind,
-        },
-        check_results=[authorization_result(authorization_modes(desired))]
-        if selected(context, "api_client", DEFAULT_AUTHORIZATION_MODE) else [],
+def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="api_client",
+        partitions_def=blueprint.partitions,
+        deps=[verified],
+        group_name="amplify",
+        kinds={"amplify", "aws"},
+        owners=blueprint.owners,
+        tags=stage("client"),
+        description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
+        "GraphQL statements, in clients/<environment>/.",
+        check_specs=[authorization_spec(blueprint)],
     )
+    def api_client(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+        with reported_as_failure():
+            workspace = amplify_app.workspace(run_environment(context), aws)
+            files = generate_client(workspace, log=context.log.info)
+        root = workspace.project.root
+        outputs = next((path for path in files if path.name == "amplify_outputs.json"), None)
+        desired = workspace.desired()
+        return dg.MaterializeResult(
+            metadata={
+                "outputs_file": dg.MetadataValue.path(str(outputs.relative_to(root)) if outputs else "none"),
+                "statements": ", ".join(str(p.relative_to(root)) for p in files if p.suffix == ".graphql"),
+                "models": len(desired.model_introspection.get("models", {})),
+                "target": workspace.target.kind,
+            },
+            check_results=[authorization_result(authorization_modes(desired))]
+            if selected(context, "api_client", DEFAULT_AUTHORIZATION_MODE) else [],
+        )
 
-
-workflow_assets = [backend_deployment, verified_tables, *seeded_assets, api_client]
+    return api_client

@@ -15,8 +15,7 @@ import warnings
 
 import dagster as dg
 
-from ampflow_dagster.defs.partitions import environment_partitions
-from ampflow_dagster.defs.records import SEEDED_MODELS, seeded_asset_name
+from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
 from ampflow_dagster.verification.seed_counts import SeedCount
 from ampflow_dagster.workflow import TableCheck, redeploy_advice
@@ -29,7 +28,9 @@ def table_shape_check_name(model: str) -> str:
     return "table_shape_" + seeded_asset_name(model).removeprefix("seeded_")
 
 
-def _partitioned_spec(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+def _partitioned_spec(
+    name: str, asset: str, description: str, partitions: dg.PartitionsDefinition, blocking: bool = False
+) -> dg.AssetCheckSpec:
     """A check evaluated per environment, so production's result never stands for development's.
 
     Partitioned checks are a preview in Dagster 1.13; without a partition, each run's result
@@ -37,57 +38,66 @@ def _partitioned_spec(name: str, asset: str, description: str, blocking: bool = 
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.AssetCheckSpec(
-            name, asset=asset, description=description, blocking=blocking, partitions_def=environment_partitions
-        )
+        return dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking, partitions_def=partitions)
 
 
-# Declared from the seed files, as the seeded assets are: every process that loads the
-# definitions (code server, run worker, step) must declare the same checks, so they may not
-# depend on what synthesis happens to be cached. Tables of models without seed data share one.
-TABLE_SHAPE_MODELS = {table_shape_check_name(model): model for model in sorted(SEEDED_MODELS.values())}
 OTHER_TABLES = "table_shape_other_tables"
 
-table_shape_specs = [
-    _partitioned_spec(
-        name, "verified_tables", blocking=True,
-        description=f"The {model} table exists, is ACTIVE, and has the key schema and global secondary indexes "
-        "amplify/ declares. Blocking: seeding and the client wait for it.",
-    )
-    for name, model in TABLE_SHAPE_MODELS.items()
-] + [
-    _partitioned_spec(
-        OTHER_TABLES, "verified_tables", blocking=True,
-        description="Every table of a model without seed data exists, is ACTIVE, and has the key schema and global "
-        "secondary indexes amplify/ declares. Blocking: seeding and the client wait for it.",
-    )
-]
+
+def table_shape_models(blueprint: Blueprint) -> dict[str, str]:
+    """Check name -> model: one shape check per model with seed data; the other tables share one.
+
+    Declared from the seed files, as the seeded assets are, so every process that loads the
+    definitions declares the same checks whatever synthesis happens to be cached.
+    """
+    return {table_shape_check_name(model): model for model in sorted(blueprint.seeded.values())}
 
 
-def seed_count_spec(asset_name: str, model: str) -> dg.AssetCheckSpec:
+def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
+    return [
+        _partitioned_spec(
+            name, "verified_tables", blocking=True, partitions=blueprint.partitions,
+            description=f"The {model} table exists, is ACTIVE, and has the key schema and global secondary indexes "
+            "amplify/ declares. Blocking: seeding and the client wait for it.",
+        )
+        for name, model in table_shape_models(blueprint).items()
+    ] + [
+        _partitioned_spec(
+            OTHER_TABLES, "verified_tables", blocking=True, partitions=blueprint.partitions,
+            description="Every table of a model without seed data exists, is ACTIVE, and has the key schema and global "
+            "secondary indexes amplify/ declares. Blocking: seeding and the client wait for it.",
+        )
+    ]
+
+
+def seed_count_spec(blueprint: Blueprint, asset_name: str, model: str) -> dg.AssetCheckSpec:
     return _partitioned_spec(
-        SEED_COUNT, asset_name,
+        SEED_COUNT, asset_name, partitions=blueprint.partitions,
         description=f"The seeding pass accounts for every {model} seed item (found unchanged, restored or created) "
         "and deleted every other item carrying the environment's prefix that its consistent scan found.",
     )
 
 
-authorization_spec = _partitioned_spec(
-    DEFAULT_AUTHORIZATION_MODE, "api_client",
-    description="The data API's default authorization mode, as Amplify synthesized it. Warns when it is `iam`: "
-    "app clients then need an explicit authMode.",
-)
+def authorization_spec(blueprint: Blueprint) -> dg.AssetCheckSpec:
+    return _partitioned_spec(
+        DEFAULT_AUTHORIZATION_MODE, "api_client", partitions=blueprint.partitions,
+        description="The data API's default authorization mode, as Amplify synthesized it. Warns when it is `iam`: "
+        "app clients then need an explicit authMode.",
+    )
 
 
 def selected(context: dg.AssetExecutionContext, asset: str, name: str) -> bool:
     return dg.AssetCheckKey(dg.AssetKey(asset), name) in context.selected_asset_check_keys
 
 
-def table_shape_results(context: dg.AssetExecutionContext, environment: str, checks: list[TableCheck]) -> list[dg.AssetCheckResult]:
+def table_shape_results(
+    context: dg.AssetExecutionContext, blueprint: Blueprint, environment: str, checks: list[TableCheck]
+) -> list[dg.AssetCheckResult]:
     """A result per selected table shape check, from inspect_tables' comparison of each table."""
     by_model = {check.model: check for check in checks}
+    shape_models = table_shape_models(blueprint)
     results = []
-    for name, model in TABLE_SHAPE_MODELS.items():
+    for name, model in shape_models.items():
         if not selected(context, "verified_tables", name):
             continue
         check = by_model.get(model)
@@ -100,7 +110,7 @@ def table_shape_results(context: dg.AssetExecutionContext, environment: str, che
             continue
         results.append(_table_shape_result(name, environment, check))
     if selected(context, "verified_tables", OTHER_TABLES):
-        others = [check for check in checks if check.model not in TABLE_SHAPE_MODELS.values()]
+        others = [check for check in checks if check.model not in shape_models.values()]
         results.append(_other_tables_result(environment, others))
     return results
 
@@ -191,6 +201,11 @@ def authorization_result(modes: AuthorizationModes) -> dg.AssetCheckResult:
         "appsync_authentication_type": modes.default or "none",
         "additional_modes": ", ".join(modes.additional) or "none",
     }
+    if not modes.default:
+        return dg.AssetCheckResult(
+            check_name=DEFAULT_AUTHORIZATION_MODE, passed=True, metadata=metadata,
+            description="The backend declares no data API (no defineData in defineBackend): no authorization mode to check.",
+        )
     if modes.default_is_iam:
         return dg.AssetCheckResult(
             check_name=DEFAULT_AUTHORIZATION_MODE, passed=False, severity=dg.AssetCheckSeverity.WARN,

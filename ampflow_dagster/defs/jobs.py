@@ -4,50 +4,58 @@ from typing import Any
 
 import dagster as dg
 
-from ampflow_dagster.defs.assets import api_client, backend_deployment, reported_as_failure, seeded_assets, verified_tables
-from ampflow_dagster.defs.partitions import environment_partitions
+from ampflow_dagster.defs.assets import PINNED_ENVIRONMENT_TAG, WorkflowAssets, reported_as_failure
+from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.workflow import clean_environment, destroy_environment
 
-SEEDED = dg.AssetSelection.assets(*seeded_assets)
-DEPLOY = dg.AssetSelection.assets(backend_deployment, verified_tables)
-EVERYTHING = DEPLOY | SEEDED | dg.AssetSelection.assets(api_client)
+# The jobs named for one environment, as the npm scripts were: (job, environment, npm script).
+ENVIRONMENT_JOBS = (("amplify_dev", "development", "amplify:dev"), ("amplify_prod", "production", "amplify:prod"))
 
 
-def _full_workflow(name: str, environment: str, script: str) -> Any:
-    return dg.define_asset_job(
-        name=name,
-        selection=EVERYTHING,
-        partitions_def=environment_partitions,
-        tags={"dagster/partition": environment},
-        description=f"`npm run {script}`: deploy {environment}, verify its tables, seed it and generate its client.",
-    )
+def everything(assets: WorkflowAssets) -> dg.AssetSelection:
+    return dg.AssetSelection.assets(*assets.all)
 
 
-amplify_dev = _full_workflow("amplify_dev", "development", "amplify:dev")
-amplify_prod = _full_workflow("amplify_prod", "production", "amplify:prod")
+def build_jobs(blueprint: Blueprint, assets: WorkflowAssets) -> list[Any]:
+    seeded = dg.AssetSelection.assets(*assets.seeded)
+    deploy = dg.AssetSelection.assets(assets.backend_deployment, assets.verified_tables)
+    client = dg.AssetSelection.assets(assets.api_client)
 
-def _environment_job(name: str, selection: dg.AssetSelection, description: str, config: dict | None = None) -> Any:
-    """A job over the chosen environment partition."""
-    return dg.define_asset_job(
-        name=name, selection=selection, partitions_def=environment_partitions, config=config, description=description
-    )
+    def environment_job(name: str, selection: dg.AssetSelection, description: str, config: dict | None = None) -> Any:
+        """A job over the chosen environment partition."""
+        return dg.define_asset_job(name=name, selection=selection, config=config, description=description)
 
-
-amplify_deploy = _environment_job(
-    "amplify_deploy", DEPLOY,
-    "`npm run amplify:optimize <env>`: deploy the chosen environment (skipped when unchanged) and verify it.",
-)
-amplify_seed = _environment_job("amplify_seed", SEEDED, "`npm run amplify:seed:<env>`: reapply the chosen environment's seed data.")
-amplify_force = _environment_job(
-    "amplify_force", DEPLOY | dg.AssetSelection.assets(api_client),
-    "`npm run amplify:gen2:force`: a clean deployment (tables recreated), verification and client.",
-    config={"ops": {"backend_deployment": {"config": {"force": True}}}},
-)
-amplify_reconcile = _environment_job(
-    "amplify_reconcile", EVERYTHING,
-    "Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
-)
+    jobs = [
+        dg.define_asset_job(
+            name=name,
+            selection=everything(assets),
+            tags={"dagster/partition": environment, PINNED_ENVIRONMENT_TAG: environment},
+            description=f"`npm run {script}`: deploy {environment}, verify its tables, seed it and generate its client. "
+            f"Runs partition {environment} only: launched for another, it stops before changing anything.",
+        )
+        for name, environment, script in ENVIRONMENT_JOBS
+        if environment in blueprint.config.environments
+    ]
+    jobs += [
+        environment_job(
+            "amplify_deploy", deploy,
+            "`npm run amplify:optimize <env>`: deploy the chosen environment (skipped when unchanged) and verify it.",
+        ),
+        environment_job("amplify_seed", seeded, "`npm run amplify:seed:<env>`: reapply the chosen environment's seed data."),
+        environment_job(
+            "amplify_force", deploy | client,
+            "`npm run amplify:gen2:force`: a clean deployment (tables recreated), verification and client.",
+            config={"ops": {"backend_deployment": {"config": {"force": True}}}},
+        ),
+        environment_job(
+            "amplify_reconcile", everything(assets),
+            "Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
+        ),
+        amplify_clean,
+        amplify_destroy,
+    ]
+    return jobs
 
 
 class CleanConfig(dg.Config):
@@ -82,6 +90,3 @@ def delete_sandbox(context: dg.OpExecutionContext, config: DestroyConfig, amplif
 @dg.job(description="`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.")
 def amplify_destroy():
     delete_sandbox()
-
-
-workflow_jobs = [amplify_dev, amplify_prod, amplify_deploy, amplify_seed, amplify_force, amplify_reconcile, amplify_clean, amplify_destroy]

@@ -1,13 +1,47 @@
-"""Environments are partitions: one per [environments.<name>] in ampflow.toml."""
+"""What the definitions of one project are built from: its configuration, its environments as partitions, its seeded models."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import dagster as dg
 
-from ampflow_dagster.environments import load_config
-from ampflow_dagster.project import discover_project
+from ampflow_dagster.environments import AmpflowConfig, load_config
+from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.seed_files import seeded_models
 
-PROJECT = discover_project()
-CONFIG = load_config(PROJECT)
 
-environment_partitions = dg.StaticPartitionsDefinition(list(CONFIG.environments))
+def seeded_asset_name(model: str) -> str:
+    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """One project's environments (one partition each) and seeded models (one asset each).
+
+    Seeded assets follow the seed files, never what synthesis happens to have cached: every
+    process that loads the definitions (code server, run worker, step) must declare the same.
+    """
+
+    project: Project
+    config: AmpflowConfig
+    partitions: dg.StaticPartitionsDefinition
+    seeded: dict[str, str]  # asset name -> model
+
+    @classmethod
+    def of(cls, project: Project) -> Blueprint:
+        config = load_config(project)
+        return cls(
+            project=project,
+            config=config,
+            partitions=dg.StaticPartitionsDefinition(list(config.environments)),
+            seeded={seeded_asset_name(model): model for model in seeded_models(project)},
+        )
+
+    @property
+    def owners(self) -> list[str]:
+        return list(self.config.owners)
+
+    def asset_of_model(self, model: str) -> str:
+        return seeded_asset_name(model)

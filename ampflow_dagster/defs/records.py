@@ -4,15 +4,15 @@ Light on purpose (Dagster itself, nothing of dagster-aws): `ampflow dev` reads t
 to decide that nothing needs to run, and it should not pay for more imports than that.
 """
 
-import re
 from typing import Any
 
 import dagster as dg
 
-from ampflow_dagster.defs.partitions import PROJECT
-from ampflow_dagster.seeding.seed_files import seeded_models
+from ampflow_dagster.defs.partitions import seeded_asset_name
+from ampflow_dagster.environments import load_config
 from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.staleness import (
     DEPLOYMENT_CHAIN,
     DeployedState,
@@ -26,14 +26,6 @@ FINGERPRINT_KEY = "amplify_fingerprint"
 MODEL_VERSIONS_KEY = "model_versions"
 SEED_FINGERPRINT_KEY = "seed_fingerprint"
 MODEL_VERSION_KEY = "model_version"
-
-
-def seeded_asset_name(model: str) -> str:
-    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
-
-
-SEEDED_MODELS = {seeded_asset_name(model): model for model in seeded_models(PROJECT)}
-ASSET_OF_MODEL = {model: name for name, model in SEEDED_MODELS.items()}
 
 
 def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
@@ -59,22 +51,28 @@ def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedSt
     )
 
 
-def seeded_states(instance: dg.DagsterInstance, environment: str) -> dict[str, SeededState]:
+def seeded_states(instance: dg.DagsterInstance, environment: str, models: list[str]) -> dict[str, SeededState]:
     states = {}
-    for asset_name, model in SEEDED_MODELS.items():
-        recorded = latest_metadata(instance, dg.AssetKey(asset_name), environment)
+    for model in models:
+        recorded = latest_metadata(instance, dg.AssetKey(seeded_asset_name(model)), environment)
         states[model] = SeededState(recorded.get(SEED_FINGERPRINT_KEY), recorded.get(MODEL_VERSION_KEY))
     return states
 
 
 def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
     names = list(DEPLOYMENT_CHAIN) if state.deployment_stale else []
-    return names + [ASSET_OF_MODEL[model] for model in state.stale_models]
+    return names + [seeded_asset_name(model) for model in state.stale_models]
 
 
-def staleness_of(instance: dg.DagsterInstance, project: Project, environment: str, cache: DigestCache) -> EnvironmentStaleness:
-    """What is stale in `environment`: files on disk against what the instance recorded (the sensor's view)."""
-    amplify, seeds = current_fingerprints(project, environment, sorted(ASSET_OF_MODEL), cache)
+def staleness_of(
+    instance: dg.DagsterInstance, project: Project, environment: str, cache: DigestCache, models: list[str] | None = None
+) -> EnvironmentStaleness:
+    """What is stale in `environment`: files on disk against what the instance recorded (the sensor's view).
+
+    `models`: the seeded models the definitions declare (default: those with seed files now).
+    """
+    models = sorted(models) if models is not None else seeded_models(project)
+    amplify, seeds = current_fingerprints(project, load_config(project).environment(environment), models, cache)
     return environment_staleness(
-        project, environment, deployed_state(instance, environment), seeded_states(instance, environment), seeds, amplify
+        project, environment, deployed_state(instance, environment), seeded_states(instance, environment, models), seeds, amplify
     )
