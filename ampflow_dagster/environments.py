@@ -6,6 +6,7 @@ Environments are declared in ampflow.toml; with none declared, ampflow uses
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,8 +26,28 @@ DEFAULT_ENVIRONMENTS: dict[str, dict[str, Any]] = {
 }
 ENVIRONMENT_KEYS = {
     "prefix", "target", "automated_deploys", "protected", "sandbox_identifier", "branch", "app_id", "region", "profile",
+    "variables",
 }
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A literal value under such a name is most likely a credential: it belongs in the process environment, not in git.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY", re.IGNORECASE)
+PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{3,31}$")
 MODEL_KEYS = {"label_field"}
+
+
+@dataclass(frozen=True)
+class SynthesisVariable:
+    """A variable amplify/backend.ts reads from process.env: a literal, or taken from ampflow's own environment."""
+
+    name: str
+    value: str | None = None  # a literal from ampflow.toml
+    from_env: str | None = None  # the name of a variable of ampflow's process environment
+
+    def resolve(self) -> str | None:
+        return self.value if self.from_env is None else os.environ.get(self.from_env)
+
+    def source(self) -> str:
+        return "ampflow.toml" if self.from_env is None else f"${self.from_env}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,25 @@ class Environment:
     app_id: str | None = None  # target "branch": `--app-id`
     region: str | None = None  # cloud targets; default: the standard AWS chain
     profile: str | None = None
+    variables: tuple[SynthesisVariable, ...] = ()  # process.env of amplify/backend.ts when it is synthesized
+
+    def synthesis_variables(self) -> dict[str, str]:
+        """Each declared variable's value; a reference to a variable ampflow's environment lacks is an error naming it."""
+        missing = [v for v in self.variables if v.resolve() is None]
+        if missing:
+            names = ", ".join(f"{v.name} (from ${v.from_env})" for v in missing)
+            raise ConfigurationError(
+                f"Environment '{self.name}' synthesizes amplify/ with {names}, but ${missing[0].from_env} is not set "
+                "in ampflow's environment.",
+                f"Set {', '.join(v.from_env or '' for v in missing)} in the environment of the process that runs ampflow "
+                "(the shell for the CLI; `dagster dev`'s environment for the UI), then run again.",
+            )
+        return {variable.name: variable.resolve() or "" for variable in self.variables}
+
+    def variables_digest(self) -> str:
+        """What the declared variables hold, for the fingerprint: an unset reference counts as a value of its own."""
+        values = [(v.name, v.resolve()) for v in self.variables]
+        return "\0".join(f"{name}=" + ("\1unset" if value is None else value) for name, value in values)
 
     def label(self, value: str) -> str:
         """`value` as this environment's seed data shows it: `[DEV] value`."""
@@ -68,6 +108,7 @@ class AmpflowConfig:
     reconciliation: ReconciliationSettings = field(default_factory=ReconciliationSettings)
     source: Path | None = None
     owners: tuple[str, ...] = ()  # shown on every asset in the Dagster UI: emails or team:<name>
+    project_id: str | None = None  # tells this app's local tables from another app's with the same package name
 
     def environment(self, name: str) -> Environment:
         try:
@@ -95,11 +136,18 @@ def load_config(project: Project) -> AmpflowConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigurationError(f"{path} is not valid TOML: {error}.", "Fix the syntax of ampflow.toml.") from None
-    unknown = set(raw) - {"environments", "models", "reconciliation", "owners"}
+    unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id"}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
-            "ampflow.toml takes owners = [...] and [environments.<name>], [models.<Model>] and [reconciliation] tables.",
+            "ampflow.toml takes project_id, owners = [...] and [environments.<name>], [models.<Model>] and "
+            "[reconciliation] tables.",
+        )
+    project_id = raw.get("project_id")
+    if project_id is not None and (not isinstance(project_id, str) or not PROJECT_ID.match(project_id)):
+        raise ConfigurationError(
+            f"{path}: project_id {project_id!r} is not 4 to 32 lowercase letters, digits or hyphens.",
+            "Keep the project_id `ampflow init` wrote (changing it gives the local environments new, empty tables).",
         )
     declared = raw.get("environments") or DEFAULT_ENVIRONMENTS
     environments = {name: _environment(path, name, values) for name, values in declared.items()}
@@ -107,7 +155,10 @@ def load_config(project: Project) -> AmpflowConfig:
     models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
     reconciliation = _reconciliation(path, raw.get("reconciliation", {}), environments)
     owners = _owners(path, raw.get("owners", []))
-    return AmpflowConfig(environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners)
+    return AmpflowConfig(
+        environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners,
+        project_id=project_id,
+    )
 
 
 def _owners(path: Path, values: Any) -> tuple[str, ...]:
@@ -199,7 +250,35 @@ def _environment(path: Path, name: str, values: Any) -> Environment:
                 f"{where}: target 'branch' needs {' and '.join(missing)}.",
                 'Set branch = "<git branch>" and app_id = "<Amplify app id>" (as for ampx pipeline-deploy).',
             )
-    return Environment(name=name, prefix=prefix, target=target, **flags, **texts)
+    variables = _variables(where, values.get("variables", {}))
+    return Environment(name=name, prefix=prefix, target=target, **flags, **texts, variables=variables)
+
+
+def _variables(where: str, values: Any) -> tuple[SynthesisVariable, ...]:
+    """[environments.<name>.variables]: NAME = "literal" or NAME = { from_env = "OTHER_NAME" }."""
+    where = f"{where[:-1]}.variables]"
+    example = 'QUEUE_URL = "https://…" or API_TOKEN = { from_env = "DEV_API_TOKEN" }'
+    if not isinstance(values, dict):
+        raise ConfigurationError(f"{where} must be a table.", f"Write e.g. {example}.")
+    variables = []
+    for name, value in values.items():
+        if not VARIABLE_NAME.match(name):
+            raise ConfigurationError(f"{where}: '{name}' is not a variable name.", "Use letters, digits and underscores.")
+        if isinstance(value, str):
+            if SECRET_NAME.search(name):
+                raise ConfigurationError(
+                    f"{where}: {name} looks like a secret, and its value is written in ampflow.toml.",
+                    f'Keep secrets out of the file: write {name} = {{ from_env = "{name}" }} and set {name} in '
+                    "ampflow's environment.",
+                )
+            variables.append(SynthesisVariable(name, value=value))
+        elif isinstance(value, dict) and set(value) == {"from_env"} and isinstance(value["from_env"], str) \
+                and VARIABLE_NAME.match(value["from_env"]):
+            variables.append(SynthesisVariable(name, from_env=value["from_env"]))
+        else:
+            raise ConfigurationError(f"{where}: {name} = {value!r} is neither a string nor {{ from_env = \"NAME\" }}.",
+                                     f"Write e.g. {example}.")
+    return tuple(variables)
 
 
 def _check_prefixes_distinct(path: Path, environments: dict[str, Environment]) -> None:

@@ -15,6 +15,7 @@ from array import array
 from stat import S_ISREG
 from pathlib import Path
 
+from ampflow_dagster.environments import Environment
 from ampflow_dagster.project import Project
 
 # Generated or installed, never authored: a change here is not a change to the backend.
@@ -171,6 +172,18 @@ def amplify_fingerprint(project: Project, cache: DigestCache | None = None) -> s
         cache.save()
     cache.amplify = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
     return cache.amplify
+
+
+def backend_fingerprint(project: Project, environment: Environment, cache: DigestCache | None = None) -> str:
+    """What an environment's synthesis depends on: amplify/, and the variables it declares for backend.ts.
+
+    Without declared variables it is amplify/'s fingerprint; with them, different values
+    never pass for the same backend (nor reuse its cached synthesis).
+    """
+    amplify = amplify_fingerprint(project, cache)
+    if not environment.variables:
+        return amplify
+    return hashlib.sha256(f"{amplify}\0{environment.variables_digest()}".encode()).hexdigest()[:16]
 
 
 def file_fingerprint(path: Path, cache: DigestCache | None = None) -> str:

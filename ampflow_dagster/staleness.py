@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from ampflow_dagster.fingerprint import DigestCache, amplify_fingerprint
+from ampflow_dagster.environments import Environment
+from ampflow_dagster.fingerprint import DigestCache, backend_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import seed_fingerprint
 
@@ -85,8 +86,10 @@ def environment_staleness(
     return state
 
 
-def current_fingerprints(project: Project, environment: str, models: list[str], cache: DigestCache) -> tuple[str, dict[str, str]]:
-    """(amplify/ fingerprint, {model: seed fingerprint}) from the files on disk, stat-cached."""
-    amplify = amplify_fingerprint(project, cache)
-    seeds = {model: seed_fingerprint(project, environment, model, cache) for model in models}
+def current_fingerprints(
+    project: Project, environment: Environment, models: list[str], cache: DigestCache
+) -> tuple[str, dict[str, str]]:
+    """(the backend's fingerprint, {model: seed fingerprint}) from the files on disk, stat-cached."""
+    amplify = backend_fingerprint(project, environment, cache)
+    seeds = {model: seed_fingerprint(project, environment.name, model, cache) for model in models}
     return amplify, seeds

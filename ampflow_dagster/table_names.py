@@ -8,9 +8,15 @@ import hashlib
 TABLE_SUFFIX = "NONE"  # Amplify Gen 2 has no Gen 1 "env" segment: tables end in -NONE.
 
 
-def local_api_id(namespace: str, environment: str) -> str:
-    """A stable 26-character API id per (app, environment), shaped like AppSync's."""
-    digest = hashlib.sha256(f"{namespace}\0{environment}".encode()).digest()
+def local_api_id(namespace: str, environment: str, project_id: str | None = None) -> str:
+    """A stable 26-character API id per (app, environment), shaped like AppSync's.
+
+    Dangerous to change: every local table is named after it. Package names repeat across
+    apps (Amplify's sandbox namespace is the package name), so ampflow.toml's project_id,
+    written once by `ampflow init`, keeps two apps on one endpoint apart.
+    """
+    material = f"{namespace}\0{environment}" + (f"\0{project_id}" if project_id else "")
+    digest = hashlib.sha256(material.encode()).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:26]
 
 

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.errors import SeedError, VerificationError
-from ampflow_dagster.fingerprint import DigestCache, amplify_fingerprint, digest_cache, file_fingerprint
+from ampflow_dagster.fingerprint import DigestCache, backend_fingerprint, digest_cache, file_fingerprint
 from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
@@ -56,12 +56,12 @@ class EnvironmentWorkspace:
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            self._fingerprint = amplify_fingerprint(self.project)
+            self._fingerprint = backend_fingerprint(self.project, self.environment)
         return self._fingerprint
 
     def desired(self) -> DesiredBackend:
         identifier = self.target.backend_identifier(self.project.package_name())
-        return synthesize(self.project, identifier, self.fingerprint())
+        return synthesize(self.project, identifier, self.fingerprint(), self.environment.synthesis_variables())
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -88,6 +88,13 @@ class DeploymentOutcome:
     plan: list[PlannedChange] = field(default_factory=list)
     backups: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    other_stacks: str = ""  # root stacks beside the backend's, and what this target does with them
+
+
+def other_stacks_text(desired: DesiredBackend, target: DeployTarget) -> str:
+    if not desired.other_stacks:
+        return ""
+    return f"{', '.join(desired.other_stacks)}: " + (target.other_stacks_note or "deployed with the backend by ampx")
 
 
 def deploy_backend(
@@ -111,7 +118,7 @@ def deploy_backend(
                 fingerprint, desired.template_hash(), skipped=True,
                 reason=f"amplify/ unchanged since the last deployment ({fingerprint}) and every table matches",
                 model_versions=_model_versions(desired, deployed, None),
-                seconds=time.monotonic() - started,
+                seconds=time.monotonic() - started, other_stacks=other_stacks_text(desired, workspace.target),
             )
         reason = "amplify/ unchanged, but the live tables drifted: " + "; ".join(drift[:5])
     elif force:
@@ -121,6 +128,8 @@ def deploy_backend(
     else:
         reason = f"amplify/ changed ({deployed.fingerprint} -> {fingerprint})"
     log(f"Deploying {workspace.environment.name}: {reason}")
+    if desired.other_stacks:
+        log(f"Other stacks of amplify/backend.ts: {other_stacks_text(desired, workspace.target)}")
     target = workspace.target
     with workspace.exclusive():
         target.preflight(log)
@@ -137,6 +146,7 @@ def deploy_backend(
         fingerprint, desired.template_hash(), skipped=False, reason=reason,
         model_versions=_model_versions(desired, deployed, report), report=report, drift=drift,
         plan=plan, backups=backups, seconds=time.monotonic() - started,
+        other_stacks=other_stacks_text(desired, target),
     )
 
 
@@ -298,7 +308,7 @@ def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, in
     with workspace.exclusive():
         for model in sorted(desired.tables):
             schema = model_schema(desired.model_introspection, model, f"model {model}")
-            label = label_field_for(workspace.config, schema, f"model {model}")
+            label = label_field_for(workspace.config, schema, f"model {model}", desired.tables[model])
             empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
             result = apply_seed_set(dynamodb, target.table_name(model), target.gate(), empty)
             removed[model] = result.removed

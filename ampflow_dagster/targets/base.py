@@ -64,6 +64,8 @@ class DeployTarget(ABC):
     replaces_on_index_change = False
     # Whether `force` rebuilds the tables (local) or only redeploys (cloud targets never drop tables for it).
     recreates_on_force = False
+    # What happens to root stacks backend.ts adds beside the Amplify backend (None: ampx deploys them with it).
+    other_stacks_note: str | None = None
 
     @abstractmethod
     def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:

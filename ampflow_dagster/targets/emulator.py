@@ -102,8 +102,8 @@ class EmbeddedEmulator:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise DeploymentError(
                     f"The embedded emulator (moto server on port {port}) did not start; see {self.log_file}.",
-                    "Check that moto[server] is installed (./scripts/bootstrap), or point AWS_ENDPOINT_URL_DYNAMODB at "
-                    "a DynamoDB endpoint you run yourself.",
+                    f"Read the log for the cause. moto comes with ampflow: `{sys.executable} -m pip install 'moto[server]'` "
+                    "repairs a broken install. Or point AWS_ENDPOINT_URL_DYNAMODB at a DynamoDB endpoint you run yourself.",
                 )
             time.sleep(0.1)
         replayed = self._replay(emulator)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.client.outputs import write_client
-from ampflow_dagster.environments import Environment
+from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -42,6 +42,10 @@ def configured_endpoint(aws: AwsSettings) -> tuple[str, str] | None:
 class LocalTarget(DeployTarget):
     kind = "local"
     recreates_on_force = True
+    other_stacks_note = (
+        "not deployed: the local target makes the data API's tables only (deploy to a sandbox or branch "
+        "environment for the rest)"
+    )
 
     def __init__(self, project: Project, environment: Environment, aws: AwsSettings) -> None:
         super().__init__(environment)
@@ -50,12 +54,15 @@ class LocalTarget(DeployTarget):
         self._client: Any = None
         self._endpoint: str | None = None
         self._endpoint_source = ""
+        self._api_id: str | None = None
 
     def backend_identifier(self, namespace: str) -> BackendIdentifier:
         return BackendIdentifier(namespace=namespace, name=self.environment.name, type="sandbox")
 
     def api_id(self) -> str:
-        return local_api_id(self.project.package_name(), self.environment.name)
+        if self._api_id is None:
+            self._api_id = local_api_id(self.project.package_name(), self.environment.name, load_config(self.project).project_id)
+        return self._api_id
 
     def endpoint(self) -> str:
         if self._endpoint is None:
