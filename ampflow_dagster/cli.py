@@ -11,43 +11,69 @@ from typing import Any
 
 import click
 
-from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.errors import AmpflowError, ConfigurationError
 from ampflow_dagster.project import PROJECT_ROOT_VARIABLE, Project, discover_project
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # ampflow prints its own progress
 SHOWN_METADATA = (
-    "deployment", "reason", "tables_created", "tables_updated", "tables_replaced", "tables_recreated", "table_count",
+    "deployment", "reason", "other_stacks", "tables_created", "tables_updated", "tables_replaced", "tables_recreated", "table_count",
     "total_items", "items_written", "items_unchanged", "items_removed", "outputs_file",
 )
 
 
 class Session:
-    """The project, its Dagster instance (DAGSTER_HOME, by default the project's dagster_home/) and definitions."""
+    """The project (found on first use), its Dagster instance (DAGSTER_HOME, by default the project's
+    dagster_home/) and its definitions."""
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        os.environ.setdefault("DAGSTER_HOME", str(project.root / "dagster_home"))
-        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    def __init__(self, project_root: Path | None) -> None:
+        self.root = project_root  # --project, if given
+        self._project: Project | None = None
         self._instance: Any = None
+        self._definitions: Any = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            try:
+                self._project = discover_project()  # --project is passed on as AMPFLOW_PROJECT_ROOT
+                self.use_instance_of(self._project)
+            except AmpflowError as error:
+                fail(error)
+        return self._project
+
+    @staticmethod
+    def use_instance_of(project: Project) -> None:
+        """Point Dagster at the project's instance, configured as `ampflow init` writes it if it has no file yet."""
+        from ampflow_dagster.instance import ensure_instance_config
+
+        home = Path(os.environ.setdefault("DAGSTER_HOME", str(project.root / "dagster_home")))
+        ensure_instance_config(home)
 
     def instance(self) -> Any:
         import dagster as dg
 
         if self._instance is None:
+            self.project  # noqa: B018 -- resolves DAGSTER_HOME first
             self._instance = dg.DagsterInstance.get()
         return self._instance
 
     def definitions(self) -> Any:
-        try:
-            from ampflow_dagster.definitions import defs
-        except AmpflowError as error:  # e.g. ampflow.toml is invalid: the partitions cannot be declared
-            fail(error)
-        return defs
+        if self._definitions is None:
+            from ampflow_dagster.definitions import build_defs
+
+            try:
+                self._definitions = build_defs(self.project)
+            except AmpflowError as error:  # e.g. ampflow.toml is invalid: the partitions cannot be declared
+                fail(error)
+        return self._definitions
 
     def config(self) -> Any:
         from ampflow_dagster.environments import load_config
 
-        return load_config(self.project)
+        try:
+            return load_config(self.project)
+        except AmpflowError as error:
+            fail(error)
 
     def environment(self, name: str) -> Any:
         """The named environment from ampflow.toml (raises a ConfigurationError naming the known ones)."""
@@ -58,12 +84,49 @@ class Session:
 @click.option("--project", "project_root", type=click.Path(file_okay=False, exists=True), help="The Amplify app (default: found from here).")
 @click.pass_context
 def main(context: click.Context, project_root: str | None) -> None:
-    if project_root:
-        os.environ[PROJECT_ROOT_VARIABLE] = str(Path(project_root).resolve())
+    root = Path(project_root).resolve() if project_root else None
+    if root:
+        os.environ[PROJECT_ROOT_VARIABLE] = str(root)
+    context.obj = Session(root)
+
+
+@main.command(help="Make the Amplify Gen 2 app in this folder an ampflow project: ampflow.toml, example seed data, "
+              "its Dagster instance and workspace, .gitignore lines. Never overwrites a file; safe to run again.")
+@click.pass_obj
+def init(session: Session) -> None:
+    from ampflow_dagster.adoption.initialize import initialize
+    from ampflow_dagster.environments import load_config
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.workflow import EnvironmentWorkspace
+
+    project = Project(session.root or Path.cwd().resolve())
     try:
-        context.obj = Session(discover_project())
+        require_amplify_app(project)
+        environments = load_config(project).environments  # the defaults while there is no ampflow.toml
+        synthesized_for = "development" if "development" in environments else next(iter(environments))
+        workspace = EnvironmentWorkspace.open(project, synthesized_for, AwsSettings())
+        click.echo(f"==> Synthesizing {project.amplify_dir.relative_to(project.root)}/ with the app's own Amplify packages")
+        report = initialize(project.root, workspace.desired())
     except AmpflowError as error:
         fail(error)
+        return
+    for line in report.lines():
+        click.echo(f"  {line}")
+    click.secho("==> This app is an ampflow project." if report.changed_anything else "==> Nothing to write: already set up.",
+                fg="green", bold=True)
+    click.echo("    Next: `ampflow dev` deploys and seeds development on the embedded emulator; `ampflow ui` opens the Dagster UI.")
+
+
+def require_amplify_app(project: Project) -> None:
+    """The folder must be the root of an Amplify Gen 2 app: package.json beside amplify/backend.ts."""
+    if (project.root / "package.json").is_file() and (project.amplify_dir / "backend.ts").is_file():
+        return
+    parent = next((folder for folder in project.root.parents if (folder / "amplify" / "backend.ts").is_file()), None)
+    raise ConfigurationError(
+        f"{project.root} is not the root of an Amplify Gen 2 app (no package.json beside amplify/backend.ts).",
+        f"Run `ampflow init` in {parent}." if parent else
+        "Run `ampflow init` in the folder that holds your app's package.json and amplify/ (or pass --project PATH).",
+    )
 
 
 def run() -> None:
@@ -121,11 +184,14 @@ def run_job(session: Session, job_name: str, partition: str | None = None, run_c
         )
     finally:
         printer.stop()
-    if result.success:
+    if result.success and not printer.failed_checks:
         click.secho(f"==> {job_name}{where} succeeded", fg="green", bold=True)
         return
-    click.secho(f"==> {job_name}{where} failed", fg="red", bold=True, err=True)
-    for message in printer.failures or ["the run failed; see the run in the Dagster UI"]:
+    if result.success:
+        click.secho(f"==> {job_name}{where} ran, but {len(printer.failed_checks)} check(s) failed", fg="red", bold=True, err=True)
+    else:
+        click.secho(f"==> {job_name}{where} failed", fg="red", bold=True, err=True)
+    for message in printer.failures + printer.failed_checks or ["the run failed; see the run in the Dagster UI"]:
         click.echo(message, err=True)
     sys.exit(1)
 
@@ -136,6 +202,7 @@ class ProgressPrinter:
     def __init__(self, instance: Any, run_id: str) -> None:
         self.instance, self.run_id = instance, run_id
         self.failures: list[str] = []
+        self.failed_checks: list[str] = []  # ERROR-severity checks that did not pass
         self._seen = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -174,6 +241,8 @@ class ProgressPrinter:
             materialization = event.event_specific_data.materialization
             shown = {k: getattr(v, "value", v) for k, v in materialization.metadata.items() if k in SHOWN_METADATA}
             click.echo(f"  + {materialization.asset_key.to_user_string()}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        elif kind == "ASSET_CHECK_EVALUATION":
+            self._print_check(event.event_specific_data)
         elif kind == "STEP_SUCCESS":
             click.secho(f"  ✓ {event.step_key}", fg="green")
         elif kind == "STEP_FAILURE":
@@ -182,6 +251,22 @@ class ProgressPrinter:
                     else data.error.message if data.error else "failed")
             self.failures.append(f"{event.step_key}: {text.strip()}")
             click.secho(f"  ✗ {event.step_key}", fg="red")
+
+
+    def _print_check(self, evaluation: Any) -> None:
+        """A check that did not pass is printed with what it says; one that passed, in a line."""
+        import dagster as dg
+
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        if evaluation.passed:
+            click.echo(f"    check {name} passed")
+            return
+        warning = evaluation.severity == dg.AssetCheckSeverity.WARN
+        label = "warning" if warning else "failed"
+        click.secho(f"  ! check {name} {label}: {evaluation.description or 'no description'}",
+                    fg="yellow" if warning else "red", err=not warning)
+        if not warning:
+            self.failed_checks.append(f"check {name}: {evaluation.description or 'failed'}")
 
 
 def environment_argument(function: Any) -> Any:
@@ -286,7 +371,11 @@ def cached_desired(project: Project, workspace: Any, fingerprint: str) -> Any:
     """The synthesized backend for `fingerprint` if it is cached: never starts Node."""
     from ampflow_dagster.synthesis.runner import cached_synthesis
 
-    return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint)
+    try:
+        variables = workspace.environment.synthesis_variables()
+    except AmpflowError:  # a variable is missing: nothing was synthesized with it
+        return None
+    return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint, variables)
 
 
 @main.command(help="`npm run amplify:optimize ENV`: deploy ENV (skipped when unchanged) and verify its tables.")
@@ -304,10 +393,11 @@ def deploy(session: Session, environment: str, force: bool, allow_destructive: b
 @click.option("--model", "models", multiple=True, help="Seed only this model (repeatable).")
 @click.pass_obj
 def seed(session: Session, environment: str, models: tuple[str, ...]) -> None:
-    from ampflow_dagster.defs.records import SEEDED_MODELS
+    from ampflow_dagster.defs.partitions import seeded_asset_name
+    from ampflow_dagster.seeding.seed_files import seeded_models
 
     environment = checked_environment(session, environment).name
-    by_model = {model: name for name, model in SEEDED_MODELS.items()}
+    by_model = {model: seeded_asset_name(model) for model in seeded_models(session.project)}
     unknown = [model for model in models if model not in by_model]
     if unknown:
         fail(AmpflowError(f"No seed data for model(s) {', '.join(unknown)}.", f"Seeded models: {', '.join(sorted(by_model))}."))
@@ -419,5 +509,6 @@ def ui(session: Session, port: int) -> None:
     workspace = session.project.root / "workspace.yaml"
     arguments = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
     arguments += ["-w", str(workspace)] if workspace.is_file() else ["-m", "ampflow_dagster.definitions"]
+    os.environ[PROJECT_ROOT_VARIABLE] = str(session.project.root)  # the code location loads this app, wherever it runs
     os.chdir(session.project.root)
     os.execv(arguments[0], arguments)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import boto3
 import dagster as dg
 import pytest
 
-from ampflow_dagster.defs.assets import workflow_assets
+from ampflow_dagster.definitions import build_defs
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.project import Project
@@ -65,6 +66,37 @@ def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+APPS = REPO / "tests" / "apps"
+OLDEST_INSTALL = APPS / "_amplify-oldest"
+NOT_COPIED = shutil.ignore_patterns("node_modules", ".amplify", ".ampflow", "cdk.out")
+
+
+def copy_fixture(name: str, destination: Path, install: Path = REPO, direct_dependencies_only: bool = False) -> Project:
+    """tests/apps/<name> with the node_modules and lockfile of `install` (the repository's, or _amplify-oldest's).
+
+    A fixture's package-lock.json is a link to the lockfile of the install it runs with.
+
+    With `direct_dependencies_only`, node_modules holds only the app's two Amplify packages, as a
+    package manager that hoists nothing leaves it: no tsx, TypeScript or .bin at the top.
+    """
+    shutil.copytree(APPS / name, destination, ignore=NOT_COPIED)
+    shutil.copy2(install / "package-lock.json", destination / "package-lock.json")
+    if direct_dependencies_only:
+        for package in ("@aws-amplify/backend", "@aws-amplify/backend-cli"):
+            (destination / "node_modules" / package).parent.mkdir(parents=True, exist_ok=True)
+            (destination / "node_modules" / package).symlink_to(install / "node_modules" / package)
+    else:
+        (destination / "node_modules").symlink_to(install / "node_modules")
+    return Project(destination)
+
+
+@pytest.fixture(scope="session")
+def oldest_install() -> Path:
+    """tests/apps/_amplify-oldest/node_modules, installed once and reused while its lockfile is unchanged."""
+    subprocess.run([str(OLDEST_INSTALL / "install")], check=True)
+    return OLDEST_INSTALL
+
+
 @dataclass
 class App:
     root: Path
@@ -72,6 +104,13 @@ class App:
     @property
     def project(self) -> Project:
         return Project(self.root)
+
+    def definitions(self) -> dg.Definitions:
+        """This app's definitions, built as `dagster dev` builds them for it."""
+        return build_defs(self.project)
+
+    def assets(self) -> list[Any]:
+        return list(self.definitions().assets or [])
 
     def resources(self) -> dict[str, Any]:
         return {"amplify_app": AmplifyAppResource(project_root=str(self.root)), "aws": AwsResource()}
@@ -85,7 +124,7 @@ class App:
         raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
         return dg.materialize(
-            workflow_assets,
+            self.assets(),
             partition_key=environment,
             instance=instance,
             resources=self.resources(),
@@ -108,7 +147,8 @@ class App:
         )
 
     def table_name(self, environment: str, model: str) -> str:
-        return table_name(model, local_api_id(self.project.package_name(), environment))
+        project_id = load_config(self.project).project_id
+        return table_name(model, local_api_id(self.project.package_name(), environment, project_id))
 
     def items(self, environment: str, model: str) -> list[dict[str, Any]]:
         table = self.dynamodb().Table(self.table_name(environment, model))

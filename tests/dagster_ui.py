@@ -241,20 +241,40 @@ def processes_with(variable: str, value: str) -> list[str]:
 def dagster_dev(project_root: Path, dagster_home: Path) -> Iterator[DagsterUI]:
     """`dagster dev` for the app at project_root; stopped, with everything it started, on exit."""
     port = free_port()
-    log = dagster_home / "dagster-dev.log"
     environment = {
-        **{k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")},
-        "AWS_REGION": "us-east-1",
+        **_without_endpoints(),
         "DAGSTER_HOME": str(dagster_home),
         "AMPFLOW_PROJECT_ROOT": str(project_root),
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "PYTHONPATH": str(REPO),  # this checkout's ampflow, wherever the venv's editable install points
     }
     dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    with _running(command, project_root, environment, port, dagster_home / "dagster-dev.log") as ui:
+        yield ui
+
+
+@contextmanager
+def ampflow_ui(project_root: Path, log: Path) -> Iterator[DagsterUI]:
+    """`ampflow ui` run from the app's root, as its user runs it: the project, its instance and its workspace
+    are whatever ampflow finds there."""
+    port = free_port()
+    environment = {k: v for k, v in _without_endpoints().items() if k not in ("AMPFLOW_PROJECT_ROOT", "DAGSTER_HOME")}
+    command = [str(Path(sys.executable).with_name("ampflow")), "ui", "--port", str(port)]
+    with _running(command, project_root, environment, port, log) as ui:
+        yield ui
+
+
+def _without_endpoints() -> dict[str, str]:
+    removed = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
+    return {**{k: v for k, v in os.environ.items() if k not in removed}, "AWS_REGION": "us-east-1"}
+
+
+@contextmanager
+def _running(command: list[str], cwd: Path, environment: dict[str, str], port: int, log: Path) -> Iterator[DagsterUI]:
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-            cwd=project_root, env=environment, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     ui = DagsterUI(process, port, log)

@@ -1,0 +1,139 @@
+"""`ampflow init`: add ampflow's files to an existing Amplify Gen 2 app, leaving every existing file as it is.
+
+Writes ampflow.toml, one example seed item per model and environment, the Dagster instance
+and workspace files, and appends what ampflow needs to .gitignore. Running it again
+writes nothing. The synthesized backend is passed in, so this needs no Node and no Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ampflow_dagster.adoption.project_files import WORKSPACE_YAML, ampflow_toml, ensure_gitignore, new_project_id, write_new_file
+from ampflow_dagster.adoption.seed_examples import seed_examples
+from ampflow_dagster.environments import DEFAULT_ENVIRONMENTS, load_config
+from ampflow_dagster.errors import ConfigurationError, SeedError
+from ampflow_dagster.instance import INSTANCE_CONFIG
+from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.label_fields import LabelChoice, how_to_label, label_choice
+from ampflow_dagster.seeding.model_schema import model_schemas
+from ampflow_dagster.seeding.seed_files import seed_files
+from ampflow_dagster.synthesis.desired_state import DesiredBackend
+
+EXISTS = "exists"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str  # relative to the app's root, with forward slashes
+    detail: str  # what was written, or why the file was left alone
+
+
+@dataclass
+class InitReport:
+    """What `initialize` did, for a person: files written, files left alone and why, and notes."""
+
+    root: Path
+    written: list[FileOutcome] = field(default_factory=list)
+    left_alone: list[FileOutcome] = field(default_factory=list)
+    gitignore_added: list[str] = field(default_factory=list)  # lines appended to .gitignore
+    labels: dict[str, LabelChoice] = field(default_factory=dict)  # every model's label field (or none) and why
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.written)
+
+    def lines(self) -> list[str]:
+        """The report as a terminal shows it."""
+        lines = [f"wrote {outcome.path} ({outcome.detail})" for outcome in self.written]
+        lines += [f"left alone {outcome.path}: {outcome.detail}" for outcome in self.left_alone]
+        lines += [f"note: {note}" for note in self.notes]
+        return lines
+
+
+def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
+    """Add ampflow's files to the Amplify Gen 2 app at `project_root`, whose synthesized backend is `desired`.
+
+    Never overwrites or edits an existing file, except appending missing lines to .gitignore.
+    An existing ampflow.toml is respected: its environments get example seed files and its
+    label fields are used. Raises ConfigurationError before writing anything when the folder
+    is not an Amplify app or its ampflow.toml is invalid.
+    """
+    project = Project(project_root)
+    if not project.amplify_dir.is_dir():
+        raise ConfigurationError(
+            f"{project_root} has no amplify/ folder.",
+            "Run ampflow init in the root of an Amplify Gen 2 app (the folder with package.json and amplify/).",
+        )
+    config = load_config(project)  # defaults when there is no ampflow.toml yet
+    report = InitReport(root=project.root)
+    schemas = model_schemas(desired.model_introspection)
+    if not schemas:
+        report.notes.append("The data API declares no models (or no model introspection schema was synthesized): there is nothing to seed.")
+
+    label_fields: dict[str, str] = {}
+    unlabeled_help: dict[str, str] = {}
+    for model, schema in schemas.items():
+        table = desired.tables.get(model)
+        try:
+            choice = label_choice(config, schema, table)
+        except SeedError as refused:  # an existing ampflow.toml names an unsafe field
+            choice = LabelChoice(model, None, refused.message, configured=True)
+            unlabeled_help[model] = refused.resolution
+        else:
+            if choice.field is None:
+                unlabeled_help[model] = how_to_label(schema, table)
+        report.labels[model] = choice
+        if choice.field is not None:
+            label_fields[model] = choice.field
+        else:
+            report.notes.append(f"{model}: no seed files: {choice.reason}. {unlabeled_help[model]}")
+
+    config_text = ampflow_toml(new_project_id(_package_name(project)), report.labels, unlabeled_help)
+    _write(report, project, "ampflow.toml", config_text, _config_detail(report))
+    _write(report, project, "dagster_home/dagster.yaml", INSTANCE_CONFIG, "Dagster instance: one run per environment at a time, telemetry off")
+    _write(report, project, "workspace.yaml", WORKSPACE_YAML, "Dagster code location ampflow_dagster.definitions")
+
+    examples = seed_examples(schemas, label_fields)
+    report.notes.extend(examples.notes)
+    for environment in config.environments:
+        for model, example in examples.examples.items():
+            relative = f"seed_data/{environment}/{model}.jsonl"
+            existing = seed_files(project, environment, model)
+            others = [path.relative_to(project.root).as_posix() for path in existing if path.name != f"{model}.jsonl"]
+            if existing:  # a second seed file would add the example to the model's seed items
+                detail = f"{EXISTS}; {', '.join(others)} holds {model}'s seed items" if others else EXISTS
+                report.left_alone.append(FileOutcome(relative, detail))
+                continue
+            _write(report, project, relative, example.jsonl(), f"1 example {model}, label field {example.label_field}")
+
+    existed = (project.root / ".gitignore").is_file()
+    added, notes = ensure_gitignore(project.root / ".gitignore")
+    report.notes.extend(notes)
+    report.gitignore_added = added
+    if added:
+        report.written.append(FileOutcome(".gitignore", f"{'appended' if existed else 'created with'} {', '.join(added)}"))
+    else:
+        report.left_alone.append(FileOutcome(".gitignore", "already ignores ampflow's state, its clients and dagster_home"))
+    return report
+
+
+def _write(report: InitReport, project: Project, relative: str, text: str, detail: str) -> None:
+    if write_new_file(project.root / relative, text):
+        report.written.append(FileOutcome(relative, detail))
+    else:
+        report.left_alone.append(FileOutcome(relative, EXISTS))
+
+
+def _package_name(project: Project) -> str:
+    try:
+        return project.package_name()
+    except ConfigurationError:  # no usable package.json: the folder's name still makes a readable id
+        return project.root.name
+
+
+def _config_detail(report: InitReport) -> str:
+    labeled = [f"{model}.{choice.field}" for model, choice in report.labels.items() if choice.field is not None]
+    return f"environments {' and '.join(DEFAULT_ENVIRONMENTS)}; label fields {', '.join(labeled) or 'none'}"

@@ -1,0 +1,236 @@
+"""A user's own Amplify app, as it is: `ampflow init` then `ampflow dev`, through the real CLI, on apps
+written for this (tests/apps/), each in a temporary copy with the sample's npm packages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from ampflow_dagster.project import Project
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.workflow import EnvironmentWorkspace
+
+from conftest import REPO, copy_fixture
+from dagster_ui import ampflow_ui, processes_with
+
+AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
+
+
+class UserApp:
+    """A copy of one fixture app, run the way its user runs ampflow: from its root, with its own dagster_home/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def ampflow(self, *arguments: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        environment = {k: v for k, v in os.environ.items() if k not in ("AMPFLOW_PROJECT_ROOT", "DAGSTER_HOME")}
+        environment.update(extra_env or {})
+        return subprocess.run([AMPFLOW, *arguments], cwd=self.root, env=environment, capture_output=True, text=True, timeout=900)
+
+    def workspace(self, environment: str = "development") -> EnvironmentWorkspace:
+        return EnvironmentWorkspace.open(Project(self.root), environment, AwsSettings())
+
+    def items(self, model: str, environment: str = "development") -> list[dict[str, Any]]:
+        server = json.loads((self.root / ".ampflow" / "emulator" / "server.json").read_text())
+        dynamodb = boto3.resource(
+            "dynamodb", endpoint_url=f"http://127.0.0.1:{server['port']}", region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )
+        return dynamodb.Table(self.workspace(environment).target.table_name(model)).scan()["Items"]
+
+
+def user_app(name: str, tmp_path: Path, install: Path = REPO) -> UserApp:
+    return UserApp(copy_fixture(name, tmp_path / name, install=install).root)
+
+
+@pytest.fixture
+def stop_emulators(tmp_path: Path):
+    yield
+    for state in tmp_path.glob("*/.ampflow/emulator"):
+        EmbeddedEmulator(state).stop()
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout + result.stderr
+
+
+def test_init_then_dev_on_an_app_with_extra_stacks(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("extra-stacks", tmp_path)
+    init = succeeded(app.ampflow("init"))
+    assert "ampflow.toml" in init
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+    assert "ExtraStacksJobs" in dev  # the extra root stack is named, and what the local target does with it
+
+
+def test_init_then_dev_on_a_data_api_without_models(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("zero-models", tmp_path)
+    succeeded(app.ampflow("init"))
+    assert not list((app.root / "seed_data").glob("*/*.jsonl"))  # no model, no example
+    dev = succeeded(app.ampflow("dev"))
+    assert "seeded_" not in dev
+    queries = (app.root / "clients" / "development" / "graphql" / "queries.graphql").read_text()
+    assert "echo" in queries
+    mutations = (app.root / "clients" / "development" / "graphql" / "mutations.graphql").read_text()
+    assert "greet" in mutations
+
+
+def test_a_function_importing_its_generated_env_deploys_on_the_first_run_of_a_fresh_clone(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("function-env", tmp_path)
+    assert not (app.root / ".amplify").exists()
+    succeeded(app.ampflow("init"))
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+
+
+def test_backend_variables_per_environment_are_required_and_part_of_the_fingerprint(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("env-variable", tmp_path)
+    init = app.ampflow("init")
+    # init synthesizes too: without the variable, backend.ts throws, and the message says which one
+    assert init.returncode != 0
+    assert "QUEUE_URL" in init.stderr
+    queue = {"QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dev"}
+    succeeded(app.ampflow("init", extra_env=queue))
+    config = app.root / "ampflow.toml"
+    config.write_text(config.read_text().replace(
+        "[environments.production]",
+        '[environments.development.variables]\nQUEUE_URL = { from_env = "DEV_QUEUE_URL" }\n\n[environments.production]', 1,
+    ))
+    missing = app.ampflow("dev")
+    assert missing.returncode != 0
+    assert "DEV_QUEUE_URL" in missing.stderr and "is not set" in missing.stderr
+    first = succeeded(app.ampflow("dev", extra_env={"DEV_QUEUE_URL": "https://sqs.example/jobs-one"}))
+    assert "deployment=deployed" in first
+    same = succeeded(app.ampflow("dev", extra_env={"DEV_QUEUE_URL": "https://sqs.example/jobs-one"}))
+    assert "up to date" in same
+    other = succeeded(app.ampflow("dev", extra_env={"DEV_QUEUE_URL": "https://sqs.example/jobs-two"}))
+    assert "up to date" not in other and "backend_deployment" in other
+
+
+def test_init_then_dev_on_a_schema_split_across_files(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("split-schema", tmp_path)
+    succeeded(app.ampflow("init"))
+    examples = sorted(path.stem for path in (app.root / "seed_data" / "development").glob("*.jsonl"))
+    assert examples
+    succeeded(app.ampflow("dev"))
+    for model in examples:
+        items = app.items(model)
+        assert len(items) == 1 and any(str(value).startswith("[DEV] ") for value in items[0].values()), (model, items)
+
+
+def test_init_then_dev_on_an_app_with_auth_storage_and_a_function(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("auth-storage-function", tmp_path)
+    init = succeeded(app.ampflow("init"))
+    config = (app.root / "ampflow.toml").read_text()
+    assert 'project_id = "' in config
+    assert "SensorReading" in config and "SensorReading" in init  # no safe label field: said, not guessed
+    assert not (app.root / "seed_data" / "development" / "SensorReading.jsonl").exists()
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+    assert len(app.items("Journal")) == 1
+
+
+def test_init_then_dev_on_the_oldest_supported_amplify(tmp_path: Path, oldest_install: Path, stop_emulators: None) -> None:
+    app = user_app("oldest-amplify", tmp_path, install=oldest_install)
+    succeeded(app.ampflow("init"))
+    examples = sorted(path.stem for path in (app.root / "seed_data" / "development").glob("*.jsonl"))
+    assert examples
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+    for model in examples:
+        assert len(app.items(model)) == 1
+    introspection = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
+    assert set(introspection["data"]["model_introspection"]["models"]) >= set(examples)
+
+
+def test_the_cli_shows_a_warning_check(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("zero-models", tmp_path)
+    resource = app.root / "amplify" / "data" / "resource.ts"
+    resource.write_text(resource.read_text().replace(
+        "defaultAuthorizationMode: 'apiKey', apiKeyAuthorizationMode: { expiresInDays: 30 }",
+        "defaultAuthorizationMode: 'iam', apiKeyAuthorizationMode: { expiresInDays: 30 }",
+    ))
+    succeeded(app.ampflow("init"))
+    dev = succeeded(app.ampflow("dev"))  # a warning does not fail the run
+    assert "! check api_client:default_authorization_mode warning: The data API's default authorization mode is `iam`" in dev
+
+
+def test_init_never_overwrites_and_can_run_again(tmp_path: Path) -> None:
+    app = user_app("split-schema", tmp_path)
+    (app.root / ".gitignore").write_text("node_modules/\n")
+    first = succeeded(app.ampflow("init"))
+    written = {path: path.read_bytes() for path in app.root.rglob("*") if path.is_file() and "node_modules" not in path.parts
+               and ".ampflow" not in path.parts}
+    second = succeeded(app.ampflow("init"))
+    assert "ampflow.toml" in second and "left alone" in second
+    after = {path: path.read_bytes() for path in app.root.rglob("*") if path.is_file() and "node_modules" not in path.parts
+             and ".ampflow" not in path.parts}
+    assert after == written
+    gitignore = (app.root / ".gitignore").read_text()
+    assert gitignore.startswith("node_modules/\n") and "/.ampflow/" in gitignore and "!/dagster_home/dagster.yaml" in gitignore
+    assert first != second
+
+
+def test_pip_install_into_a_fresh_virtualenv_then_init_and_validate_the_definitions(tmp_path: Path) -> None:
+    source = tmp_path / "ampflow-source"  # what a user checks out: no .venv, no node_modules, no state
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "ampflow_dagster", source / "ampflow_dagster", ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(source)],
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+
+    app = user_app("split-schema", tmp_path)
+    environment = {k: v for k, v in os.environ.items() if k not in ("AMPFLOW_PROJECT_ROOT", "DAGSTER_HOME", "PYTHONPATH")}
+    init = subprocess.run([str(venv / "bin" / "ampflow"), "init"], cwd=app.root, env=environment,
+                          capture_output=True, text=True, timeout=600)
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = subprocess.run(
+        [str(venv / "bin" / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=app.root, env={**environment, "DAGSTER_HOME": str(app.root / "dagster_home")},
+        capture_output=True, text=True, timeout=600,
+    )
+    output = validate.stdout + validate.stderr
+    assert validate.returncode == 0, output
+    assert "All code locations passed validation" in output
+    assert "No dagster instance configuration file" not in output
+
+
+ASSET_KEYS = "{ assetNodes { assetKey { path } } }"
+
+
+def test_ampflow_ui_opens_the_users_app_and_nothing_of_the_sample(tmp_path: Path) -> None:
+    app = user_app("split-schema", tmp_path)
+    succeeded(app.ampflow("init"))
+    examples = {path.stem for path in (app.root / "seed_data" / "development").glob("*.jsonl")}
+    home = app.root / "dagster_home"
+    try:
+        with ampflow_ui(app.root, tmp_path / "ui.log") as ui:
+            nodes = ui.query(ASSET_KEYS)["assetNodes"]
+            keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+            seeded = {key for key in keys if key.startswith("seeded_")}
+            assert keys - seeded == {"backend_deployment", "verified_tables", "api_client"}
+            assert len(seeded) == len(examples) and "seeded_todo" not in seeded
+    finally:
+        EmbeddedEmulator(app.root / ".ampflow" / "emulator").stop()
+    assert len(list(home.iterdir())) > 1  # beside dagster.yaml, the storage of the app's own instance
+    deadline = time.monotonic() + 30
+    while (left := processes_with("DAGSTER_HOME", str(home))) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert left == [], left
