@@ -26,7 +26,7 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.synthesis.runner import cached_synthesis, synthesize, variables_digest
 from ampflow_dagster.synthesis.toolchain import SUPPORTED_AMPLIFY_BACKEND, locate_toolchain
 
-from conftest import APPS, OLDEST_INSTALL, REPO, copy_fixture
+from conftest import APPS, NOT_COPIED, OLDEST_INSTALL, REPO, copy_fixture
 
 def sandbox(project: Project) -> BackendIdentifier:
     return BackendIdentifier(project.package_name(), "dev", "sandbox")
