@@ -32,7 +32,7 @@ VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A literal value under such a name is most likely a credential: it belongs in the process environment, not in git.
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY", re.IGNORECASE)
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{3,31}$")
-MODEL_KEYS = {"label_field"}
+MODEL_KEYS = {"label_field", "allow_external_references"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class Environment:
 @dataclass(frozen=True)
 class ModelSettings:
     label_field: str | None = None
+    allow_external_references: bool = False  # reference fields may name parents the app writes, not only seeded ones
 
 
 @dataclass(frozen=True)
@@ -299,4 +300,10 @@ def _model(path: Path, name: str, values: Any) -> ModelSettings:
     label_field = values.get("label_field")
     if label_field is not None and not isinstance(label_field, str):
         raise ConfigurationError(f"{where}: label_field must be a field name.", 'Set e.g. label_field = "title".')
-    return ModelSettings(label_field=label_field)
+    external = values.get("allow_external_references", False)
+    if not isinstance(external, bool):
+        raise ConfigurationError(
+            f"{where}: allow_external_references must be true or false, not {external!r}.",
+            "Set allow_external_references = true to let this model's references name parents the app writes itself.",
+        )
+    return ModelSettings(label_field=label_field, allow_external_references=external)

@@ -23,8 +23,10 @@ from ampflow_dagster.fingerprint import DigestCache, backend_fingerprint, digest
 from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
+from ampflow_dagster.seeding.references import references_to_check
 from ampflow_dagster.seeding.seed_files import seed_fingerprint
-from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for, load_seed_set
+from ampflow_dagster.seeding.seed_run import check_seed_run
+from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for
 from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
 from ampflow_dagster.staleness import DeployedState
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -246,25 +248,45 @@ class SeedOutcome:
     count: SeedCount  # what the table holds of the seed set, as the pass found and left it
 
 
-def prepare_seed_set(workspace: EnvironmentWorkspace, model: str, run_models: list[str]) -> SeedSet:
-    """`model`'s validated seed set, once every model the run seeds has been validated.
+def prepare_seed_set(
+    workspace: EnvironmentWorkspace, model: str, run_models: list[str], step_of: Callable[[str], str] = lambda model: model
+) -> SeedSet:
+    """`model`'s validated seed set, once every model the run seeds is valid: nothing is written while one is not.
 
-    A run's seeded steps would otherwise each validate every model again: a model whose
-    seed files, schema and ampflow.toml are unchanged since it last validated is not read again.
+    Every model of the run is validated together, so each seeded step knows about every
+    problem, but shows only its own: a step whose model is valid names, in one line, the
+    steps (`step_of(model)`) whose models are not. A model whose seed files, the seed files of
+    the parents it references, the schema and ampflow.toml are unchanged since it last
+    validated is not read again.
     """
     desired = workspace.desired()
     cache = digest_cache(workspace.project)
-    seed_sets = {}
-    for name in sorted(set(run_models) | {model}):
+    run = sorted(set(run_models) | {model})
+    stamps = {name: _validation_stamp(workspace, name, desired, cache) for name in run}
+    stale = [name for name in run if name == model or _read_marker(_validation_marker(workspace, name)) != stamps[name]]
+    check = check_seed_run(workspace.project, workspace.config, workspace.environment, stale, desired)
+    for name in check.seed_sets:
         marker = _validation_marker(workspace, name)
-        stamp = _validation_stamp(workspace, name, desired, cache)
-        if name != model and _read_marker(marker) == stamp:
-            continue
-        seed_sets[name] = load_seed_set(workspace.project, workspace.config, workspace.environment, name, desired)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(stamp, encoding="utf-8")
+        marker.write_text(stamps[name], encoding="utf-8")
     cache.save()
-    return seed_sets[model]
+    others = sorted(name for name in check.errors if name != model)
+    if model in check.errors:
+        error = check.errors[model]
+        if others:
+            error = SeedError(f"{error.message}\n(Seed data of {_steps(others, step_of)} has problems too.)", error.resolution)
+        raise error
+    if others:
+        raise SeedError(
+            f"Nothing was written for environment '{workspace.environment.name}': {model}'s seed data is valid, but this run "
+            f"also seeds {', '.join(others)}, whose seed data has problems; see {_steps(others, step_of)}."
+        )
+    return check.seed_sets[model]
+
+
+def _steps(models: list[str], step_of: Callable[[str], str]) -> str:
+    steps = [step_of(name) for name in models]
+    return f"step{'s' if len(steps) > 1 else ''} {', '.join(steps)}"
 
 
 def _validation_marker(workspace: EnvironmentWorkspace, model: str) -> Path:
@@ -272,8 +294,11 @@ def _validation_marker(workspace: EnvironmentWorkspace, model: str) -> Path:
 
 
 def _validation_stamp(workspace: EnvironmentWorkspace, model: str, desired: DesiredBackend, cache: DigestCache) -> str:
-    config = file_fingerprint(workspace.project.config_file, cache) if workspace.project.config_file.is_file() else "none"
-    files = seed_fingerprint(workspace.project, workspace.environment.name, model, cache)
+    """What a model's validation depends on: its seed files and those of the parents it references, the schema, ampflow.toml."""
+    project, environment = workspace.project, workspace.environment.name
+    config = file_fingerprint(project.config_file, cache) if project.config_file.is_file() else "none"
+    parents = sorted({reference.model for reference in references_to_check(project, workspace.config, model, desired)})
+    files = ";".join(seed_fingerprint(project, environment, name, cache) for name in [model, *parents])
     return f"{files}|{desired.template_hash()}|{config}"
 
 

@@ -78,6 +78,20 @@ def test_bad_seed_file(app: App, instance, name: str, content, expected: str) ->
     assert all(app.items("development", model) == [] for model in MODELS)
 
 
+def test_bad_lines_in_two_files_are_each_shown_once_and_nothing_is_written(app: App, instance) -> None:
+    app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
+    write_seed(app, "Todo.jsonl", line(content="ok") + line(content="x", done="yes"))
+    write_seed(app, "Task.jsonl", line(**{**TASK, "status": "SOMEDAY"}) + line(**{**TASK, "id": "t2", "projectId": "p9"}))
+    result = ampflow(app, "seed", "development")
+    assert result.returncode == 1, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    for error in ("Todo.jsonl:2: field 'done': expected Boolean", "Task.jsonl:1: field 'status'", "Task.jsonl:2: projectId 'p9' names no Project"):
+        assert output.count(error) == 1, output
+    assert "seeded_project: Nothing was written for environment 'development': Project's seed data is valid" in result.stderr
+    assert "see steps seeded_task, seeded_todo" in result.stderr and "Traceback" not in result.stderr
+    assert all(app.items("development", model) == [] for model in MODELS)
+
+
 def test_typescript_error_in_amplify(app: App) -> None:
     resource = app.root / "amplify" / "data" / "resource.ts"
     resource.write_text(resource.read_text().replace("a.string().required(),", "a.strin().required(),", 1))

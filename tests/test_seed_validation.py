@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from ampflow_dagster.adoption.seed_examples import OWNER_EXAMPLE, seed_examples
+from ampflow_dagster.defs.partitions import seeded_asset_name
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.label_fields import choose_label_field
+from ampflow_dagster.seeding.model_schema import model_schemas
+from ampflow_dagster.seeding.seed_run import check_seed_run
 from ampflow_dagster.seeding.seed_set import load_seed_set
+from ampflow_dagster.seeding.writer import content_digest, stored_item
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
 
-from conftest import copy_app
+from conftest import App, copy_app, copy_fixture, materialized
 
 
 @pytest.fixture
 def project(tmp_path: Path, synthesized_app: Path) -> Project:
-    import shutil
-
     root = tmp_path / "app"
     copy_app(root)
     shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
@@ -128,3 +134,170 @@ def test_valid_items_get_deterministic_keys_and_the_prefix(project: Project) -> 
     inventory = seed(project, "InventoryItem", '{"warehouseId": "w", "sku": "s", "batch": "b", "name": "n", "quantity": 1}\n')
     (item,) = inventory.items()
     assert item["sku#batch"] == "s#b" and item["name"] == "[DEV] n"
+
+
+def workspace_of(project: Project) -> EnvironmentWorkspace:
+    return EnvironmentWorkspace.open(project, "development", AwsSettings())
+
+
+def write(project: Project, model: str, text: str) -> None:
+    folder = project.seed_dir / "development"
+    for old in folder.glob(f"{model}.*"):
+        old.unlink()
+    (folder / f"{model}.jsonl").write_text(text)
+
+
+def step_failure(workspace: EnvironmentWorkspace, model: str, run: list[str]) -> str:
+    with pytest.raises(SeedError) as raised:
+        prepare_seed_set(workspace, model, run, step_of=seeded_asset_name)
+    return str(raised.value)
+
+
+def test_each_step_shows_its_own_models_problems_and_valid_steps_name_the_others(project: Project) -> None:
+    write(project, "Todo", '{"content": "ok"}\n{"content": 5}\n{"done": true}\n')
+    write(project, "Task", '{"id": "t1", "title": "t", "status": "SOMEDAY", "projectId": "proj-website"}\n')
+    workspace, run = workspace_of(project), ["InventoryItem", "Project", "ProjectCharter", "Task", "Todo"]
+    todo, task = step_failure(workspace, "Todo", run), step_failure(workspace, "Task", run)
+    assert "3 problem(s) in Todo seed data" in todo and "Todo.jsonl:2: field 'content'" in todo and "Todo.jsonl:3: field 'content' is required" in todo
+    assert "Task.jsonl" not in todo and "seeded_task" in todo
+    assert "1 problem(s) in Task seed data" in task and "Task.jsonl:1: field 'status'" in task and "Todo.jsonl" not in task
+    project_step = step_failure(workspace, "Project", run)
+    assert len(project_step.splitlines()) == 1 and "Nothing was written" in project_step
+    assert "see steps seeded_task, seeded_todo" in project_step and ".jsonl:" not in project_step
+    write(project, "Task", '{"id": "t1", "title": "t", "status": "TODO", "projectId": "proj-website"}\n')
+    assert "see step seeded_todo." in step_failure(workspace, "Project", run)
+    write(project, "Todo", '{"content": "ok"}\n')
+    assert prepare_seed_set(workspace, "Project", run).count == 2
+
+
+def test_a_long_list_shows_the_first_fifty_problems_of_each_file_and_counts_the_rest(project: Project) -> None:
+    with pytest.raises(SeedError) as raised:
+        seed(project, "Todo", '{"content": 1}\n' * 120)
+    message = str(raised.value)
+    assert "120 problem(s) in Todo seed data" in message and "Todo.jsonl:50: field 'content'" in message
+    assert "Todo.jsonl:51:" not in message and "... and 70 more in " in message
+
+
+def test_a_reference_must_name_a_seeded_parent_unless_the_model_allows_external_ones(project: Project) -> None:
+    write(project, "Task", '{"id": "t1", "title": "a", "status": "TODO", "projectId": "proj-website"}\n\n'
+                           '{"id": "t2", "title": "b", "status": "TODO", "projectId": "p9"}\n')
+    config = load_config(project)
+    environment, desired = config.environment("development"), workspace_of(project).desired()
+    check = check_seed_run(project, config, environment, ["Task"], desired)  # Project is read for its keys only
+    message = str(check.errors["Task"])
+    assert "Task.jsonl:3: projectId 'p9' names no Project in " in message and "seed_data/development/Project.*" in message
+    assert "Task.jsonl:1" not in message and "allow_external_references = true" in message
+    with project.config_file.open("a") as toml:
+        toml.write("\n[models.Task]\nallow_external_references = true\n")
+    assert check_seed_run(project, load_config(project), environment, ["Task"], desired).seed_sets["Task"].count == 2
+
+
+@pytest.fixture(scope="module")
+def keyed_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The sample app with a composite identifier ending in `id` and an index whose sort key includes createdAt."""
+    root = tmp_path_factory.mktemp("keyed") / "app"
+    copy_app(root)
+    resource = root / "amplify" / "data" / "resource.ts"
+    resource.write_text(resource.read_text().replace("  InventoryItem: a\n", """  Survey: a
+    .model({
+      tenantId: a.string().required(),
+      id: a.id().required(),
+      title: a.string().required(),
+      name: a.string().required(),
+      responseStatus: a.string(),
+      createdAt: a.datetime(),
+    })
+    .identifier(['tenantId', 'id'])
+    .secondaryIndexes((index) => [index('title').sortKeys(['responseStatus', 'createdAt'])])
+    .authorization((allow) => [allow.publicApiKey()]),
+
+  InventoryItem: a
+""", 1))
+    project = Project(root)
+    workspace_of(project).desired()
+    return project
+
+
+def test_a_missing_key_field_is_a_reported_problem(keyed_project: Project) -> None:
+    with pytest.raises(SeedError) as raised:
+        seed(keyed_project, "Survey", '{"tenantId": "t", "title": "a", "name": "n"}\n{"id": "s2", "title": "b", "name": "n"}\n')
+    message = str(raised.value)
+    assert "Survey.jsonl:1: field 'id' is required (ID!) but missing" in message
+    assert "Survey.jsonl:2: field 'tenantId' is required" in message and "KeyError" not in message
+
+
+def test_index_composites_are_computed_after_the_timestamps_are_filled(keyed_project: Project) -> None:
+    seed_set = seed(keyed_project, "Survey", '{"tenantId": "t", "id": "s1", "title": "a", "name": "n", "responseStatus": "OPEN"}\n'
+                                             '{"tenantId": "t", "id": "s2", "title": "b", "name": "n", "responseStatus": "DONE", "createdAt": "2026-01-02T03:04:05.000Z"}\n')
+    spec = seed_set.table_spec
+    assert "responseStatus#createdAt" in {index.range_key for index in spec.indexes}
+    first, second = seed_set.items()
+    assert "responseStatus#createdAt" not in first  # createdAt is filled when the item is written
+    assert second["responseStatus#createdAt"] == "DONE#2026-01-02T03:04:05.000Z"
+    stamp = "2026-11-30T12:00:00.000Z"
+    stored = stored_item(spec, first, None, stamp)
+    assert stored["createdAt"] == stamp and stored["responseStatus#createdAt"] == f"OPEN#{stamp}"
+    kept = stored_item(spec, first, {"createdAt": "2026-01-01T00:00:00.000Z"}, stamp)
+    assert kept["responseStatus#createdAt"] == "OPEN#2026-01-01T00:00:00.000Z"  # reseeding keeps the first createdAt
+    assert content_digest(stored, spec) == content_digest(first, spec)  # unchanged: nothing to write again
+    assert content_digest({**stored, "responseStatus#createdAt": "OPEN#old"}, spec) != content_digest(first, spec)
+
+
+@pytest.fixture(scope="module")
+def owner_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The auth fixture app (allow.owner() on Journal) with a model of a custom owner field, owners and groups."""
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("owners") / "app")
+    resource = project.amplify_dir / "data" / "resource.ts"
+    resource.write_text(resource.read_text().replace("  // A reading", """  Board: a
+    .model({ title: a.string().required(), author: a.string() })
+    .authorization((allow) => [allow.ownerDefinedIn('author'), allow.ownersDefinedIn('editors'), allow.groupsDefinedIn('groups')]),
+  // A reading""", 1))
+    (project.seed_dir / "development").mkdir(parents=True)
+    workspace_of(project).desired()
+    return project
+
+
+@pytest.mark.parametrize(
+    ("model", "line", "expected"),
+    [
+        ("Journal", '{"title": "a", "owner": "alice"}', "field 'owner': \"alice\" is not an owner as Amplify stores it with the default identity claim: '<sub>::<username>'"),
+        ("Journal", '{"title": "a", "owner": ""}', "field 'owner': an empty owner matches no user"),
+        ("Journal", '{"title": "a", "owner": 7}', "field 'owner': expected a owner (a string) or a list of them, got 7"),
+        ("Journal", '{"title": "a", "ownr": "s::u"}', "field 'ownr' is not a field of Journal (fields: id, title, createdAt, updatedAt, owner)"),
+        ("Board", '{"title": "a", "author": 3}', "field 'author': expected String, got 3"),
+        ("Board", '{"title": "a", "editors": ["s1::ann", "bob"]}', "field 'editors': \"bob\" is not an owner as Amplify stores it"),
+        ("Board", '{"title": "a", "groups": ["admins", 2]}', "field 'groups': expected a group (a string) or a list of them"),
+    ],
+)
+def test_owner_and_group_fields_are_checked_as_amplify_stores_them(owner_project: Project, model: str, line: str, expected: str) -> None:
+    with pytest.raises(SeedError) as raised:
+        seed(owner_project, model, line + "\n")
+    assert f"{model}.jsonl:1: {expected}" in str(raised.value)
+
+
+def test_owner_fields_are_seeded_as_given(owner_project: Project) -> None:
+    (journal,) = seed(owner_project, "Journal", '{"title": "a", "owner": "7d8f-11::alice"}\n').items()
+    assert journal["owner"] == "7d8f-11::alice" and journal["title"] == "[DEV] a"
+    (board,) = seed(owner_project, "Board", json.dumps(
+        {"title": "b", "author": "s1::ann", "editors": ["s1::ann", "s2::bob"], "groups": ["admins"]}) + "\n").items()
+    assert (board["author"], board["editors"], board["groups"]) == ("s1::ann", ["s1::ann", "s2::bob"], ["admins"])
+    schemas = model_schemas(workspace_of(owner_project).desired().model_introspection)
+    assert choose_label_field(schemas["Board"]).field == "title"
+    example = seed_examples(schemas, {"Journal": "title", "Board": "title"}).examples
+    assert example["Journal"].values["owner"] == OWNER_EXAMPLE and example["Board"].values["author"] == OWNER_EXAMPLE
+    assert "groups" not in example["Board"].values
+
+
+def test_an_owner_model_is_seeded_with_its_owner_and_read_back(owner_project: Project, tmp_path: Path, instance) -> None:
+    shutil.copytree(owner_project.root, tmp_path / "app", symlinks=True, ignore=shutil.ignore_patterns("emulator", "locks", "validated"))
+    app = App(tmp_path / "app")
+    app.project.config_file.write_text("")
+    write(app.project, "Journal", '{"id": "j1", "title": "Diary", "owner": "7d8f-11::alice"}\n')
+    try:
+        result = app.materialize("development", instance)
+        assert result.success
+        (item,) = app.items("development", "Journal")
+        assert (item["owner"], item["title"], item["__typename"]) == ("7d8f-11::alice", "[DEV] Diary", "Journal")
+        assert materialized(result)["seeded_journal"]["items_created"] == 1
+    finally:
+        app.emulator().stop()

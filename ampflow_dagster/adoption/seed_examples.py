@@ -3,7 +3,8 @@
 Each example fills what a seed item must hold (key fields, required fields, the label
 field) with values of the field's type; reference fields point at the related model's
 example, so the examples of an app form one consistent graph. Fields Amplify manages
-(createdAt, updatedAt, relationship fields, owner fields unless required) stay out.
+(createdAt, updatedAt, relationship fields, group fields unless required) stay out; owner fields,
+declared or added by `allow.owner()`, get a placeholder owner in the shape Amplify stores.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class SeedExample:
 @dataclass
 class SeedExamples:
     examples: dict[str, SeedExample]
-    notes: list[str]  # what a person should know: dangling references, owner rules, examples that did not validate
+    notes: list[str]  # what a person should know: dangling references, placeholder owners, examples that did not validate
 
 
 def seed_examples(schemas: dict[str, ModelSchema], label_fields: dict[str, str]) -> SeedExamples:
@@ -65,19 +66,13 @@ def seed_examples(schemas: dict[str, ModelSchema], label_fields: dict[str, str])
             notes.append(f"{model}: no example written, ampflow could not make one its validation accepts: {'; '.join(problems)}.")
             continue
         examples[model] = example
-    for model in label_fields:
-        schema = schemas[model]
-        for name, rule in schema.auth_fields.items():
-            if rule != OWNER_RULE:
-                continue
-            if name in schema.fields:
-                remedy = f"add {name} ('<sub>::<username>' of a user) to an item to give it an owner"
-            else:
-                remedy = f"{name} is not a declared field of {model}, so seed files cannot set it; declare it in the model to seed owners"
-            notes.append(
-                f"{model} has owner authorization on {name}: a seed item without an owner is not shown to signed-in users "
-                f"through that rule; {remedy}."
-            )
+    for model in examples:
+        for name, rule in schemas[model].auth_fields.items():
+            if rule == OWNER_RULE:
+                notes.append(
+                    f"{model} has owner authorization on {name}: the example's owner {OWNER_EXAMPLE!r} is a placeholder; "
+                    f"set {name} to '<sub>::<username>' of a real user, or signed-in users do not see the item through that rule."
+                )
     return SeedExamples(examples, notes)
 
 
@@ -114,10 +109,15 @@ class _ExampleBuilder:
                 values[name] = referenced[name]
             elif name == self.label_fields[model]:
                 values[name] = f"Example {spaced(model)}"
+            elif schema.auth_fields.get(name) == OWNER_RULE:
+                values[name] = self._value(schema, spec, depth=0)  # an item without an owner is invisible to its users
             elif name in schema.auth_fields and not spec.is_required:
-                continue  # Amplify fills owner and group fields from the signed-in user
+                continue  # group fields: the app's admins set them
             elif name in schema.key_fields or _must_be_given(schema, spec):
                 values[name] = self._value(schema, spec, depth=0)
+        for name in schema.undeclared_auth_fields:  # allow.owner()'s implicit `owner`: Amplify stores it all the same
+            if schema.auth_fields[name] == OWNER_RULE:
+                values[name] = OWNER_EXAMPLE
         self.in_progress.discard(model)
         self.made[model] = values
         return values

@@ -34,7 +34,7 @@ from ampflow_dagster.defs.checks import (
     table_shape_results,
     table_shape_specs,
 )
-from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
 from ampflow_dagster.defs.records import (
     FINGERPRINT_KEY,
     MODEL_VERSION_KEY,
@@ -237,7 +237,7 @@ def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_nam
         environment = run_environment(context)
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
-            seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint))
+            seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint), step_of=seeded_asset_name)
             outcome = seed_model(workspace, seed_set)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]

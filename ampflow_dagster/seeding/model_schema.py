@@ -10,6 +10,8 @@ from ampflow_dagster.errors import SeedError
 READ_ONLY_TIMESTAMPS = ("createdAt", "updatedAt")
 DEFAULT_OWNER_FIELD = "owner"  # allow.owner() without ownerField stores the owner here
 OWNER_RULE, GROUPS_RULE = "owner", "groups"
+# With this identity claim (Amplify's default), Amplify stores an owner as "<sub>::<username>".
+SUB_USERNAME_CLAIMS = ("cognito:username", "username")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,16 @@ class ModelSchema:
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # secondary index name -> its key fields
     references: tuple[Reference, ...] = ()
     auth_fields: dict[str, str] = field(default_factory=dict)  # field -> OWNER_RULE or GROUPS_RULE, the rule that reads it
+    owner_claims: dict[str, str] = field(default_factory=dict)  # owner field -> the identity claim its rule stores
+
+    @property
+    def undeclared_auth_fields(self) -> tuple[str, ...]:
+        """Fields an auth rule adds without the model declaring them (allow.owner()'s `owner`): items still store them."""
+        return tuple(name for name in self.auth_fields if name not in self.fields)
+
+    def stores_sub_username(self, name: str) -> bool:
+        """Whether owner field `name` holds "<sub>::<username>" (the rule uses Amplify's default identity claim)."""
+        return self.auth_fields.get(name) == OWNER_RULE and self.owner_claims.get(name, SUB_USERNAME_CLAIMS[0]) in SUB_USERNAME_CLAIMS
 
     @property
     def key_fields(self) -> tuple[str, ...]:
@@ -57,6 +69,10 @@ class ModelSchema:
     def storable_fields(self) -> dict[str, FieldSpec]:
         """Fields an item stores: not relationships (their foreign keys are fields of their own)."""
         return {name: spec for name, spec in self.fields.items() if spec.model is None}
+
+    def seedable_fields(self) -> list[str]:
+        """What a seed item may set: the stored fields and the owner and group fields auth rules add."""
+        return [*self.storable_fields(), *self.undeclared_auth_fields]
 
 
 def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
@@ -80,6 +96,7 @@ def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
             indexes=_secondary_indexes(model),
             references=tuple(references.get(name, ())),
             auth_fields=_auth_fields(model),
+            owner_claims=_owner_claims(model),
         )
     return schemas
 
@@ -170,15 +187,28 @@ def _names(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def _auth_rules(model: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        rule
+        for attribute in model.get("attributes", []) if attribute.get("type") == "auth"
+        for rule in (attribute.get("properties") or {}).get("rules", [])
+    ]
+
+
 def _auth_fields(model: dict[str, Any]) -> dict[str, str]:
-    """Fields an authorization rule reads: owner fields (allow.owner, ownerDefinedIn) and group fields (groupsDefinedIn)."""
+    """Fields an authorization rule reads: owner fields (allow.owner, ownerDefinedIn, ownersDefinedIn) and group fields (groupsDefinedIn)."""
     fields: dict[str, str] = {}
-    for attribute in model.get("attributes", []):
-        if attribute.get("type") != "auth":
-            continue
-        for rule in (attribute.get("properties") or {}).get("rules", []):
-            if rule.get("allow") == "owner":
-                fields.setdefault(rule.get("ownerField", DEFAULT_OWNER_FIELD), OWNER_RULE)
-            if rule.get("groupsField"):
-                fields.setdefault(rule["groupsField"], GROUPS_RULE)
+    for rule in _auth_rules(model):
+        if rule.get("allow") == "owner":
+            fields.setdefault(rule.get("ownerField", DEFAULT_OWNER_FIELD), OWNER_RULE)
+        if rule.get("groupsField"):
+            fields.setdefault(rule["groupsField"], GROUPS_RULE)
     return fields
+
+
+def _owner_claims(model: dict[str, Any]) -> dict[str, str]:
+    claims: dict[str, str] = {}
+    for rule in _auth_rules(model):
+        if rule.get("allow") == "owner":
+            claims.setdefault(rule.get("ownerField", DEFAULT_OWNER_FIELD), rule.get("identityClaim", SUB_USERNAME_CLAIMS[0]))
+    return claims

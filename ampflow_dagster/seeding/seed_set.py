@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ from ampflow_dagster.errors import SeedError
 from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.label_fields import how_to_label, label_choice
-from ampflow_dagster.seeding.model_schema import ModelSchema, model_schema
+from ampflow_dagster.seeding.keys import Key, ParentKey, attribute_value, given_key, key_hash
+from ampflow_dagster.seeding.model_schema import ModelSchema, Reference, model_schema
 from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
 from ampflow_dagster.seeding.validation import field_errors
 from ampflow_dagster.synthesis.desired_state import DesiredBackend, TableSpec
@@ -23,9 +23,43 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend, TableSpec
 # Seed ids are uuid5 of the item's content in this namespace: stable across runs and machines.
 SEED_ID_NAMESPACE = uuid.UUID("5d1c7f3e-0a9b-4b8e-9d7e-6a3f2c1b0e94")
 DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024
-MAX_ERRORS_SHOWN = 20
+MAX_PROBLEMS_SHOWN_PER_FILE = 50
 
-Key = tuple[Any, ...]
+class SeedProblems:
+    """A model's problems, per seed file: the first MAX_PROBLEMS_SHOWN_PER_FILE of each kept, every one counted.
+
+    Memory stays bounded however many lines are wrong.
+    """
+
+    def __init__(self) -> None:
+        self.shown: dict[str, list[str]] = {}
+        self.counts: dict[str, int] = {}
+        self.references = 0  # how many are references to parents the seed data lacks
+
+    def add(self, file: Path | str, problem: str) -> None:
+        shown = self.shown.setdefault(str(file), [])
+        self.counts[str(file)] = self.counts.get(str(file), 0) + 1
+        if len(shown) < MAX_PROBLEMS_SHOWN_PER_FILE:
+            shown.append(problem)
+
+    def extend(self, file: Path | str, problems: Iterator[str]) -> None:
+        for problem in problems:
+            self.add(file, problem)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def text(self) -> str:
+        lines = []
+        for file, shown in self.shown.items():
+            lines += [f"  {problem}" for problem in shown]
+            if self.counts[file] > len(shown):
+                lines.append(f"  ... and {self.counts[file] - len(shown)} more in {file}")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -45,6 +79,9 @@ class SeedSet:
     fixed_items: list[dict[str, Any]] | None = None  # items given directly instead of read from files
     count: int = 0
     key_hashes: set[int] = field(default_factory=set)
+    problems: SeedProblems = field(default_factory=SeedProblems)
+    problem_keys: set[int] = field(default_factory=set)  # keys named by items with problems
+    references: dict[Reference, set[int]] = field(default_factory=dict)  # parent keys the items name, per relationship
     _stats: list[tuple[int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -85,20 +122,22 @@ class SeedSet:
         )
 
 
-def key_hash(key: Key) -> int:
-    """64 bits per key: a million keys fit in a few tens of megabytes; equal hashes are confirmed on the keys."""
-    text = "\x1f".join(_key_text_part(value) for value in key)
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-
-
-def _key_text_part(value: Any) -> str:
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-        return "n:" + str(Decimal(value).normalize())
-    return "s:" + str(value)
-
-
 def load_seed_set(project: Project, config: AmpflowConfig, environment: Environment, model: str, desired: DesiredBackend) -> SeedSet:
     """Read and validate every seed item of `model` in `environment`; raise one SeedError listing all problems."""
+    seed_set = check_seed_set(project, config, environment, model, desired)
+    if seed_set.problems:
+        raise problems_error(seed_set)
+    return seed_set
+
+
+def check_seed_set(
+    project: Project, config: AmpflowConfig, environment: Environment, model: str, desired: DesiredBackend,
+    references: dict[Reference, ParentKey] | None = None,
+) -> SeedSet:
+    """`model`'s seed set with every problem of its items in `problems`; a SeedError when the model cannot be seeded at all.
+
+    `references` are the relationships whose referenced parent keys are collected (for check_references).
+    """
     files = seed_files(project, environment.name, model)
     where = str(files[0]) if files else str(project.seed_dir / environment.name / f"{model}.jsonl")
     schema = model_schema(desired.model_introspection, model, where)
@@ -108,29 +147,39 @@ def load_seed_set(project: Project, config: AmpflowConfig, environment: Environm
     label_field = _label_field(config, schema, where, table_spec)
     seed_set = SeedSet(environment, model, table_spec, label_field, files, schema=schema)
     seed_set._stats = [_stat(path) for path in files]
+    seed_set.references = {reference: set() for reference in references or {}}
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
-    errors: list[str] = []
     try:
-        _check_records(files, schema, environment, other_prefixes, seed_set, errors)
+        _check_records(files, schema, environment, other_prefixes, seed_set, references or {})
     except SeedError as unreadable:
         raise SeedError(
             f"{unreadable.message} Nothing was written for environment '{environment.name}'.", unreadable.resolution
         ) from None
-    if errors:
-        shown = "\n".join(f"  {error}" for error in errors[:MAX_ERRORS_SHOWN])
-        more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
-        raise SeedError(
-            f"{len(errors)} problem(s) in {model} seed data for environment '{environment.name}'; nothing was written:\n{shown}{more}",
-            f"Fix the seed file(s) at the lines above (fields of {model}: {', '.join(schema.storable_fields())}), then seed again.",
-        )
     return seed_set
+
+
+def problems_error(seed_set: SeedSet) -> SeedError:
+    """`seed_set`'s problems as one error: every file's first problems, with a count of the rest."""
+    model, problems = seed_set.model, seed_set.problems
+    assert seed_set.schema is not None
+    resolution = f"Fix the seed file(s) at the lines above (fields of {model}: {', '.join(seed_set.schema.seedable_fields())}), then seed again."
+    if problems.references:
+        resolution += (
+            f" A reference must name an item of the parent's seed data in this environment; if the app itself writes "
+            f"those parents, set [models.{model}] allow_external_references = true in ampflow.toml."
+        )
+    return SeedError(
+        f"{problems.total} problem(s) in {model} seed data for environment '{seed_set.environment.name}'; "
+        f"nothing was written:\n{problems.text()}",
+        resolution,
+    )
 
 
 def _check_records(
     files: list[Path], schema: ModelSchema, environment: Environment, other_prefixes: dict[str, str],
-    seed_set: SeedSet, errors: list[str],
+    seed_set: SeedSet, references: dict[Reference, ParentKey],
 ) -> None:
-    """Validate every record of `files`, streaming, into `seed_set`'s key hashes and count; problems go to `errors`."""
+    """Validate every record of `files`, streaming, into `seed_set`'s key hashes and count; problems go to `seed_set.problems`."""
     table_spec, label_field = seed_set.table_spec, seed_set.label_field
     seen, repeated = seed_set.key_hashes, {}
     for path in files:
@@ -138,13 +187,25 @@ def _check_records(
             problems = field_errors(schema, record.values)
             problems.extend(_label_problems(record, label_field, environment, other_prefixes))
             if problems:
-                errors.extend(f"{record.where}: {problem}" for problem in problems)
+                seed_set.problems.extend(path, (f"{record.where}: {problem}" for problem in problems))
+                named_key = given_key(table_spec, record.values)
+                if named_key is not None:  # references to it are this item's problem, not its children's
+                    seed_set.problem_keys.add(key_hash(named_key))
                 continue
             item = build_item(schema, table_spec, environment, label_field, record.values)
+            if given_key(table_spec, item) is None:
+                missing = [name for name in table_spec.key_attributes if attribute_value(name, item) is None]
+                seed_set.problems.add(path, f"{record.where}: key attribute {', '.join(missing)} has no value; give the fields it is made of")
+                continue
             size = _item_size(item)
             if size > DYNAMODB_ITEM_LIMIT_BYTES:
-                errors.append(f"{record.where}: item is {size // 1024} KB, over DynamoDB's 400 KB item limit")
+                seed_set.problems.add(path, f"{record.where}: item is {size // 1024} KB, over DynamoDB's 400 KB item limit")
+                seed_set.problem_keys.add(key_hash(seed_set.key_of(item)))
                 continue
+            for reference, parent in references.items():
+                referenced = parent.key_named_by(reference, record.values)
+                if referenced is not None:
+                    seed_set.references[reference].add(key_hash(referenced))
             hashed = key_hash(seed_set.key_of(item))
             if hashed in seen:
                 repeated.setdefault(hashed, []).append((record.where, seed_set.key_of(item)))
@@ -152,10 +213,10 @@ def _check_records(
             seen.add(hashed)
             seed_set.count += 1
     if repeated:
-        errors.extend(_duplicates(files, schema, seed_set, repeated))
+        _duplicates(files, schema, seed_set, repeated)
 
 
-def _duplicates(files: list[Path], schema: ModelSchema, seed_set: SeedSet, repeated: dict[int, list[tuple[str, Key]]]) -> list[str]:
+def _duplicates(files: list[Path], schema: ModelSchema, seed_set: SeedSet, repeated: dict[int, list[tuple[str, Key]]]) -> None:
     """Confirm repeated key hashes on the keys themselves: one more read, only when some hash repeated."""
     first: dict[int, tuple[str, Key]] = {}
     for path in files:
@@ -166,15 +227,14 @@ def _duplicates(files: list[Path], schema: ModelSchema, seed_set: SeedSet, repea
             hashed = key_hash(seed_set.key_of(item))
             if hashed in repeated and hashed not in first:
                 first[hashed] = (record.where, seed_set.key_of(item))
-    errors = []
     for hashed, later in repeated.items():
         where_first, key_first = first[hashed]
         for where, key in later:
             if key == key_first:
-                errors.append(f"{where}: duplicate key {_key_text(seed_set.table_spec, key)} (first at {where_first})")
+                file = where.rsplit(":", 1)[0]
+                seed_set.problems.add(file, f"{where}: duplicate key {_key_text(seed_set.table_spec, key)} (first at {where_first})")
             else:  # two different keys with one hash: both are seed items
                 seed_set.count += 1
-    return errors
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -188,12 +248,27 @@ def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, l
     item[label_field] = environment.label(item[label_field])
     if schema.primary_key == "id" and "id" not in item:
         item["id"] = deterministic_id(schema.name, environment, label_field, values)
-    for attribute in (*spec.attribute_types, *(spec.range_key or "",)):
-        if "#" in attribute:  # composite sort keys are stored as "<a>#<b>" beside a and b
-            parts = attribute.split("#")
-            if all(part in item for part in parts):
-                item[attribute] = "#".join(str(item[part]) for part in parts)
     item["__typename"] = schema.name
+    return with_composite_keys(spec, item)
+
+
+def composite_attributes(spec: TableSpec) -> list[str]:
+    """Key attributes of the table and its indexes that combine fields (`a#b`): Amplify stores "<a>#<b>" beside a and b."""
+    names = [spec.hash_key, spec.range_key or "", *(name for index in spec.indexes for name in (index.hash_key, index.range_key or ""))]
+    names += list(spec.attribute_types)
+    return list(dict.fromkeys(name for name in names if "#" in name))
+
+
+def with_composite_keys(spec: TableSpec, item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with every composite key attribute whose parts it holds, as Amplify's resolvers compute them on a write.
+
+    Call it once the fields are final (defaults and timestamps filled): a composite of a
+    missing part is left out, as Amplify leaves a sparse index entry out.
+    """
+    for attribute in composite_attributes(spec):
+        value = attribute_value(attribute, item)
+        if value is not None:
+            item[attribute] = value
     return item
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from ampflow_dagster.seeding.model_schema import FieldSpec, ModelSchema
+from ampflow_dagster.seeding.model_schema import OWNER_RULE, FieldSpec, ModelSchema
 
 INT32 = (-(2**31), 2**31 - 1)
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2}(:\d{2})?)?$")
@@ -18,6 +18,7 @@ TIME = re.compile(r"^(\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)(Z|[+-]\d{2}:\d{2}(:\d{2}
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}(:\d{2})?)$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 \-().]*[0-9]$")
+SUB_USERNAME = re.compile(r"^[^:\s]+::[^:\s]+$")
 
 
 def field_errors(schema: ModelSchema, values: dict[str, Any]) -> list[str]:
@@ -26,9 +27,9 @@ def field_errors(schema: ModelSchema, values: dict[str, Any]) -> list[str]:
     fields = schema.fields
     for name in values:
         spec = fields.get(name)
-        if spec is None:
-            errors.append(f"field '{name}' is not a field of {schema.name} (fields: {', '.join(schema.storable_fields())})")
-        elif spec.model is not None:
+        if spec is None and name not in schema.auth_fields:
+            errors.append(f"field '{name}' is not a field of {schema.name} (fields: {', '.join(schema.seedable_fields())})")
+        elif spec is not None and spec.model is not None:
             errors.append(f"field '{name}' is a relationship to {spec.model}; set its foreign key field instead")
     for name, spec in fields.items():
         if spec.model is not None:
@@ -38,16 +39,44 @@ def field_errors(schema: ModelSchema, values: dict[str, Any]) -> list[str]:
             if _must_be_given(schema, spec):
                 errors.append(f"field '{name}' is required ({spec.describe_type()}!) but {'null' if name in values else 'missing'}")
             continue
-        errors.extend(f"field '{name}': {problem}" for problem in _value_errors(schema, spec, value))
+        problems = _value_errors(schema, spec, value)
+        if not problems and name in schema.auth_fields:
+            problems = auth_value_errors(schema, name, value)
+        errors.extend(f"field '{name}': {problem}" for problem in problems)
+    for name in schema.undeclared_auth_fields:
+        if values.get(name) is not None:
+            errors.extend(f"field '{name}': {problem}" for problem in auth_value_errors(schema, name, values[name]))
     return errors
 
 
+def auth_value_errors(schema: ModelSchema, name: str, value: Any) -> list[str]:
+    """An owner or group field holds a string or a list of strings, as Amplify stores them; owners in its stored shape."""
+    rule = "owner" if schema.auth_fields[name] == OWNER_RULE else "group"
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(element, str) for element in values):
+        return [f"expected a {rule} (a string) or a list of them, got {_shown(value)}"]
+    if any(not element.strip() for element in values):
+        return [f"an empty {rule} matches no user; give a value or leave the field out"]
+    if schema.stores_sub_username(name):
+        wrong = [element for element in values if not SUB_USERNAME.match(element)]
+        if wrong:
+            return [
+                f"{_shown(wrong[0])} is not an owner as Amplify stores it with the default identity claim: "
+                "'<sub>::<username>' (e.g. \"7d8f...::alice\"); signed-in users see only items whose owner matches them"
+            ]
+    return []
+
+
 def _must_be_given(schema: ModelSchema, spec: FieldSpec) -> bool:
-    """Required fields and key fields must be in the seed; ampflow fills `id` and the timestamps itself."""
+    """Required fields and key fields must be in the seed; ampflow fills the `id` key and the timestamps itself.
+
+    A key is never filled in: ampflow derives only a default `id` partition key, and a timestamp in a
+    key would give the item another key on every run.
+    """
+    if spec.name in schema.key_fields:
+        return not (spec.name == "id" == schema.primary_key)
     if spec.name in ("id", "createdAt", "updatedAt"):
         return False
-    if spec.name in schema.key_fields:
-        return True
     return not spec.is_array_nullable if spec.is_array else spec.is_required
 
 

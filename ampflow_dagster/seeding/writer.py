@@ -21,7 +21,8 @@ from boto3.dynamodb.table import BatchWriter
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.isolation import EnvironmentGate
-from ampflow_dagster.seeding.seed_set import Key, SeedSet, key_hash
+from ampflow_dagster.seeding.seed_set import Key, SeedSet, composite_attributes, key_hash, with_composite_keys
+from ampflow_dagster.synthesis.desired_state import TableSpec
 
 TIMESTAMPS = ("createdAt", "updatedAt")
 MAX_UNPROCESSED_ROUNDS = 8
@@ -62,13 +63,11 @@ def apply_seed_set(
     if state.conflicts:
         _refuse_conflicts(table, seed_set, state.conflicts)
     created = updated = unchanged = 0
+    spec = seed_set.table_spec
     with ConcurrentBatchWriter(table_resource, seed_set.table_spec.key_attributes, workers) as writer:
 
         def put(item: dict[str, Any], current: dict[str, Any] | None) -> None:
-            stored = dict(item)
-            stored.setdefault("createdAt", current.get("createdAt", stamp) if current else stamp)
-            stored.setdefault("updatedAt", stamp)
-            writer.put(gate.item(table, stored, seed_set.label_field))
+            writer.put(gate.item(table, stored_item(spec, item, current, stamp), seed_set.label_field))
 
         def compare(pending: list[dict[str, Any]]) -> None:
             """Items whose key the table holds with other content: fetch them and compare exactly."""
@@ -78,7 +77,7 @@ def apply_seed_set(
             current = _fetch(dynamodb, table, seed_set, pending)
             for item in pending:
                 found = current.get(key_hash(seed_set.key_of(item)))
-                if found is not None and found[0] == seed_set.key_of(item) and _same(item, found[1]):
+                if found is not None and found[0] == seed_set.key_of(item) and _same(spec, item, found[1]):
                     unchanged += 1
                     continue
                 put(item, found[1] if found else None)
@@ -92,7 +91,7 @@ def apply_seed_set(
             if digest is None:
                 put(item, None)
                 created += 1
-            elif digest == content_digest(item) and not any(name in item for name in TIMESTAMPS):
+            elif digest == content_digest(item, spec) and not any(name in item for name in TIMESTAMPS):
                 unchanged += 1
             else:
                 pending.append(item)
@@ -113,7 +112,7 @@ def _read_table(table: Any, name: str, gate: EnvironmentGate, seed_set: SeedSet)
         owned = seed_set.owns(item)
         if hashed in seed_set.key_hashes:
             if owned:
-                state.digests[hashed] = content_digest(item)
+                state.digests[hashed] = content_digest(item, seed_set.table_spec)
             else:
                 state.conflicts.append(key)
         elif owned:
@@ -136,9 +135,27 @@ def _refuse_conflicts(table: str, seed_set: SeedSet, candidates: list[Key]) -> N
     )
 
 
-def content_digest(item: dict[str, Any]) -> int:
-    """128 bits of an item's content apart from its timestamps, equal for equal DynamoDB values."""
-    content = {name: _canonical(value) for name, value in item.items() if name not in TIMESTAMPS}
+def stored_item(spec: TableSpec, item: dict[str, Any], current: dict[str, Any] | None, stamp: str) -> dict[str, Any]:
+    """`item` as it is written: the timestamps it does not set (createdAt kept from the stored item), then the composite
+    keys made of them, as Amplify's resolvers fill createdAt and updatedAt before they compute `a#createdAt`."""
+    stored = dict(item)
+    stored.setdefault("createdAt", current.get("createdAt", stamp) if current else stamp)
+    stored.setdefault("updatedAt", stamp)
+    return with_composite_keys(spec, stored)
+
+
+def content_digest(item: dict[str, Any], spec: TableSpec | None = None) -> int:
+    """128 bits of an item's content apart from its timestamps, equal for equal DynamoDB values.
+
+    Composite keys made of a timestamp (`status#createdAt`) count only as right or wrong for the
+    item's own timestamps: a stored item whose composite is missing or stale is rewritten.
+    """
+    derived = _timestamp_composites(spec)
+    content = {name: _canonical(value) for name, value in item.items() if name not in TIMESTAMPS and name not in derived}
+    if derived and spec is not None:
+        expected = with_composite_keys(spec, dict(item))
+        if any(item.get(name) != expected.get(name) for name in derived):
+            content["\0stale"] = True
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "little")
 
@@ -158,10 +175,19 @@ def _canonical(value: Any) -> Any:
     return {"B": bytes(getattr(value, "value", value)).hex()}
 
 
-def _same(wanted: dict[str, Any], current: dict[str, Any]) -> bool:
-    """Equal apart from timestamps the seed does not set."""
-    ignore = {name for name in TIMESTAMPS if name not in wanted}
-    return {k: v for k, v in current.items() if k not in ignore} == wanted
+def _timestamp_composites(spec: TableSpec | None) -> set[str]:
+    if spec is None:
+        return set()
+    return {name for name in composite_attributes(spec) if any(part in TIMESTAMPS for part in name.split("#"))}
+
+
+def _same(spec: TableSpec, wanted: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Equal apart from timestamps the seed does not set (the stored ones stand, with the composite keys made of them)."""
+    expected = dict(wanted)
+    for name in TIMESTAMPS:
+        if name not in expected and name in current:
+            expected[name] = current[name]
+    return with_composite_keys(spec, expected) == current
 
 
 def _scan(table: Any) -> Iterator[dict[str, Any]]:
