@@ -14,6 +14,7 @@ from ampflow_dagster.defs.jobs import build_jobs, everything
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.schedules import build_reconciliation_schedule
+from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.defs.sensors import build_change_sensor
 from ampflow_dagster.project import Project, discover_project
 
@@ -32,6 +33,7 @@ def build_defs(project: Project) -> dg.Definitions:
         resources={
             "amplify_app": AmplifyAppResource(project_root=str(project.root)),
             "aws": AwsResource(),
+            SEED_RECORDS: seed_records_io_manager(),
         },
     )
 

@@ -1,7 +1,8 @@
 """The one gate every write and delete passes: a run only touches its own environment.
 
 A table belongs to an environment when its name carries that environment's API id;
-an item belongs to it when its label field carries the environment's prefix. A
+an item belongs to it when its label field carries the environment's prefix (a model with
+no field safe to carry a prefix has none: ampflow's record of what it wrote decides). A
 development run therefore cannot write to, or delete from, a production table, even
 when both live in one account or one emulator.
 """
@@ -34,14 +35,20 @@ class EnvironmentGate:
             )
         return table
 
-    def item(self, table: str, item: dict[str, Any], label_field: str) -> dict[str, Any]:
-        """`item`, if it carries this environment's prefix on its label field; raises otherwise."""
+    def item(self, table: str, item: dict[str, Any], label_field: str | None, prefix: str | None = None) -> dict[str, Any]:
+        """`item`, if it carries this environment's prefix on its label field (if the model has one); raises otherwise.
+
+        `prefix` is the one the environment's own record says its items were written with, when that has changed since.
+        """
         self.table(table)
+        if label_field is None:
+            return item
+        prefix = prefix or self.environment.prefix
         label = item.get(label_field)
-        if not (isinstance(label, str) and label.startswith(self.environment.prefix)):
+        if not (isinstance(label, str) and label.startswith(prefix)):
             raise IsolationError(
                 f"Refusing to write or delete an item in {table} whose {label_field} ({label!r}) does not carry "
-                f"environment '{self.environment.name}''s prefix {self.environment.prefix}.",
+                f"environment '{self.environment.name}''s prefix {prefix}.",
                 "Only this environment's seed items are ever written or deleted by ampflow.",
             )
         return item

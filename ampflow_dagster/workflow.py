@@ -24,6 +24,7 @@ from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destru
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
 from ampflow_dagster.seeding.references import references_to_check
+from ampflow_dagster.seeding.ledger import SeedLedger
 from ampflow_dagster.seeding.seed_files import seed_fingerprint
 from ampflow_dagster.seeding.seed_run import check_seed_run
 from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for
@@ -309,12 +310,13 @@ def _read_marker(marker: Path) -> str | None:
         return None
 
 
-def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcome:
+def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet, ledger: SeedLedger | None) -> SeedOutcome:
+    """Write `seed_set`; `ledger` is the record of what the last pass wrote (None: none is known). The outcome has the new one."""
     target = workspace.target
     table = target.table_name(seed_set.model)
     try:
         with workspace.exclusive():
-            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set)
+            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set, ledger=ledger)
     except (BotoCoreError, ClientError) as error:
         raise SeedError(
             f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",
@@ -324,21 +326,40 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> SeedOutcom
     return SeedOutcome(seed_set, result, seed_count(table, seed_set, result))
 
 
-def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, int]:
-    """Delete every item carrying the environment's prefix from its own tables; returns removed per model."""
+@dataclass(frozen=True)
+class CleanOutcome:
+    removed: dict[str, int]  # model -> items removed
+    records: dict[str, SeedLedger]  # model -> the (now empty) record of what ampflow wrote
+
+
+def clean_environment(workspace: EnvironmentWorkspace, ledgers: dict[str, SeedLedger | None], log: Log) -> CleanOutcome:
+    """Delete ampflow's seed items from the environment's own tables; every other item stays.
+
+    A model's items are those its record (`ledgers`) names, where there is one; else those
+    carrying the environment's prefix (a model with no label field and no record has none
+    ampflow can tell apart, and is left as it is).
+    """
     desired = workspace.desired()
     target = workspace.target
     dynamodb = target.dynamodb_resource()
-    removed = {}
+    outcome = CleanOutcome({}, {})
     with workspace.exclusive():
         for model in sorted(desired.tables):
+            table = target.table_name(model)
             schema = model_schema(desired.model_introspection, model, f"model {model}")
             label = label_field_for(workspace.config, schema, f"model {model}", desired.tables[model])
             empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
-            result = apply_seed_set(dynamodb, target.table_name(model), target.gate(), empty)
-            removed[model] = result.removed
-            log(f"{target.table_name(model)}: removed {result.removed} item(s) prefixed {workspace.environment.prefix}")
-    return removed
+            ledger = ledgers.get(model)
+            if ledger is None and label is None:
+                log(f"{table}: left as it is: {model} has no label field and no record of what ampflow wrote")
+                continue
+            result = apply_seed_set(dynamodb, table, target.gate(), empty, ledger=ledger)
+            outcome.removed[model] = result.removed
+            assert result.ledger is not None
+            outcome.records[model] = result.ledger
+            how = "named by ampflow's record" if ledger is not None else f"prefixed {workspace.environment.prefix}"
+            log(f"{table}: removed {result.removed} seed item(s) {how}")
+    return outcome
 
 
 def generate_client(workspace: EnvironmentWorkspace, log: Log) -> list[Path]:

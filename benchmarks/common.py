@@ -64,8 +64,14 @@ class Result:
 
 
 SIZES: dict[str, dict[str, int]] = {
-    "full": {"files": 10_000, "items": 20_000, "memory_items": 1_000_000, "tables": 50, "repeats": 5},
-    "small": {"files": 500, "items": 500, "memory_items": 5_000, "tables": 10, "repeats": 1},
+    "full": {
+        "files": 10_000, "items": 20_000, "memory_items": 1_000_000, "tables": 50, "repeats": 5,
+        "reseed_seed_items": 1_000, "reseed_app_items": 200_000,
+    },
+    "small": {
+        "files": 500, "items": 500, "memory_items": 5_000, "tables": 10, "repeats": 1,
+        "reseed_seed_items": 100, "reseed_app_items": 5_000,
+    },
 }
 
 

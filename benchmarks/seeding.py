@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ampflow_dagster.environments import load_config
+from ampflow_dagster.seeding.ledger import SeedLedger
 from ampflow_dagster.seeding.seed_set import load_seed_set
 from ampflow_dagster.seeding.writer import apply_seed_set
 from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table
@@ -59,7 +60,7 @@ def throughput(app: SeedingApp, endpoint: str, count: int) -> Result:
     result.ratio(Ratio("ampflow vs naive loop", naive / first, 15))
     result.ratio(Ratio("ampflow vs batch_writer", batch / first, 1.0))
 
-    again, outcome = timed(lambda: seed(app, resource, table.name))
+    again, outcome = timed(lambda: seed(app, resource, table.name, outcome.ledger))
     result.figure("reseed of the same items", f"{seconds(again)}, {outcome.written} written, {outcome.unchanged:,} unchanged")
     assert outcome.written == 0 and outcome.unchanged == count, outcome
     result.ratio(Ratio("reseed time / first seed time", again / first, 0.25, at_least=False))
@@ -90,10 +91,10 @@ def with_latency(app: SeedingApp, endpoint: str, count: int) -> Result:
     return result
 
 
-def seed(app: SeedingApp, resource: Any, table: str) -> Any:
-    """What a seeded asset does: validate every record, then write what differs."""
+def seed(app: SeedingApp, resource: Any, table: str, record: SeedLedger | None = None) -> Any:
+    """What a seeded asset does: validate every record, then write what differs (`record`: what the last pass wrote)."""
     seed_set = load_seed_set(app.project, load_config(app.project), app.environment, MODEL, app.desired)
-    return apply_seed_set(resource, table, app.target.gate(), seed_set, now=STAMP)
+    return apply_seed_set(resource, table, app.target.gate(), seed_set, ledger=record, now=STAMP)
 
 
 def stored_items(app: SeedingApp) -> list[dict[str, Any]]:

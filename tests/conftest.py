@@ -16,6 +16,7 @@ import pytest
 
 from ampflow_dagster.definitions import build_defs
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.table_names import local_api_id, table_name
@@ -113,7 +114,10 @@ class App:
         return list(self.definitions().assets or [])
 
     def resources(self) -> dict[str, Any]:
-        return {"amplify_app": AmplifyAppResource(project_root=str(self.root)), "aws": AwsResource()}
+        return {
+            "amplify_app": AmplifyAppResource(project_root=str(self.root)), "aws": AwsResource(),
+            SEED_RECORDS: seed_records_io_manager(),
+        }
 
     def materialize(
         self,

@@ -29,7 +29,7 @@ from conftest import REPO
 from test_label_fields import app_copy, desired_of, introspected_model, synthesized_traps_app
 
 SAMPLE_MODELS = ("Todo", "Project", "Task", "ProjectCharter", "InventoryItem")
-TRAP_MODELS_SEEDED = ("ChatSession", "ChatMessage", "Picture", "Shelf", "Bin", "Note", "Post")
+TRAP_MODELS_SEEDED = ("ChatSession", "ChatMessage", "Picture", "Shelf", "Bin", "Note", "Post", "Metrics")
 
 
 @pytest.fixture
@@ -180,12 +180,12 @@ def test_init_on_real_world_traps(traps: Project) -> None:
         "ChatSession": "title", "ChatMessage": "content", "Picture": "caption", "Shelf": "name", "Bin": "description",
         "Note": "body", "Post": "productName",
     }
-    assert not list(traps.seed_dir.glob("*/Metrics.*"))
+    assert len(list(traps.seed_dir.glob("*/Metrics.jsonl"))) == 2  # seeded as given, without a prefix
     (metrics_note,) = [note for note in report.notes if note.startswith("Metrics:")]
-    assert "no String field of Metrics is safe to carry the environment prefix" in metrics_note
+    assert "seed items carry no prefix: no String field of Metrics is safe to carry the environment prefix" in metrics_note
     assert "recordType (a key of secondary index metricsByUserIdAndTimeRangeStartAndRecordType)" in metrics_note
     text = traps.config_file.read_text()
-    assert "# Metrics is not seeded: no String field of Metrics is safe" in text and "# [models.Metrics]\n" in text
+    assert "# Metrics's seed items carry no prefix: no String field of Metrics is safe" in text and "# [models.Metrics]\n" in text
     assert any("Post has owner authorization on owner" in note for note in report.notes)
 
     seeded = {model: items(traps, "development", model) for model in TRAP_MODELS_SEEDED}
@@ -204,6 +204,8 @@ def test_init_on_real_world_traps(traps: Project) -> None:
     }
     assert picture["meta"] == {"example": True} and picture["tags"] == ["example-picture-tags"]
     assert set(picture["where"]) == {"lat", "lng"} and picture["postedBy"] == "USER"
+    (metrics,) = seeded["Metrics"]
+    assert not any(str(value).startswith("[DEV]") for value in metrics.values())  # no safe field: stored as given
     (note,) = seeded["Note"]
     assert note["author"] == "example-sub::example-user"  # an owner in the shape Amplify stores, or the item is invisible
     assert "editors" not in note  # group fields stay out: the app's admins set them

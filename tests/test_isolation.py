@@ -56,14 +56,15 @@ def test_a_development_deployment_cannot_touch_a_production_table(app: App, both
     assert snapshot(app) == before
 
 
-def test_clean_removes_only_this_environments_prefixed_items(app: App, both) -> None:
+def test_clean_removes_only_this_environments_prefixed_items_when_no_record_is_known(app: App, both) -> None:
     from ampflow_dagster.workflow import clean_environment
 
     development, _ = both
     table = app.dynamodb().Table(app.table_name("development", "Todo"))
     table.put_item(Item={"id": "mine", "content": "written by the app", "__typename": "Todo"})
     before = snapshot(app)
-    removed = clean_environment(development, log=lambda _: None)
-    assert removed["Todo"] == 3
+    outcome = clean_environment(development, {}, log=lambda _: None)
+    assert outcome.removed["Todo"] == 3
+    assert len(outcome.records["Todo"]) == 0
     assert [item["id"] for item in app.items("development", "Todo")] == ["mine"]
     assert snapshot(app) == before

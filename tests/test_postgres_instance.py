@@ -33,6 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from ampflow_dagster.defs.records import deployed_state, staleness_of
 from ampflow_dagster.fingerprint import digest_cache
+from ampflow_dagster.seeding.writer import READ_BY_KEYS
 
 from conftest import REPO, App, materialized
 from postgres_cluster import PostgresServer, throwaway_postgres
@@ -42,6 +43,7 @@ TEAM_INSTANCE = REPO / "deploy" / "dagster.yaml"
 AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
 LOG_BUCKET = "ampflow-team-compute-logs"
 LOG_PREFIX = "ampflow/compute-logs/"  # the file's compute_logs.config.prefix
+RECORD_BUCKET = "ampflow-team-seed-records"
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +54,13 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    """A moto S3 server on loopback holding the compute-log bucket."""
+    """A moto S3 server on loopback holding the compute-log bucket and the seed-record bucket."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     s3(endpoint).create_bucket(Bucket=LOG_BUCKET)
+    s3(endpoint).create_bucket(Bucket=RECORD_BUCKET)
     yield endpoint
     server.stop()
 
@@ -94,7 +97,7 @@ def team(tmp_path: Path, postgres: PostgresServer, s3_endpoint: str, monkeypatch
     variables = {
         "DAGSTER_POSTGRES_HOST": postgres.host, "DAGSTER_POSTGRES_PORT": str(postgres.port),
         "DAGSTER_POSTGRES_USER": postgres.user, "DAGSTER_POSTGRES_PASSWORD": postgres.password,
-        "DAGSTER_POSTGRES_DB": database, "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET,
+        "DAGSTER_POSTGRES_DB": database, "DAGSTER_COMPUTE_LOG_BUCKET": LOG_BUCKET, "AMPFLOW_SEED_RECORDS_BUCKET": RECORD_BUCKET,
         "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",  # boto3 reads this one, not AWS_REGION; ECS sets both in every task
     }
@@ -143,6 +146,9 @@ def test_the_development_workflow_runs_on_the_team_instance_and_its_history_is_i
 
         second = app.materialize("development", instance)
         assert materialized(second)["backend_deployment"]["deployment"] == "skipped"
+        # The second pass read the seed keys its record named: the record came back from S3.
+        assert materialized(second)["seeded_todo"]["read_by"] == READ_BY_KEYS
+        assert materialized(second)["seeded_todo"]["items_read"] == 3
 
     # Read back without Dagster: the history is in this PostgreSQL database, not in a silent sqlite.
     assert not list(team.home.rglob("*.db"))
@@ -155,6 +161,10 @@ def test_the_development_workflow_runs_on_the_team_instance_and_its_history_is_i
     # And the step logs went where the file sends them: the bucket, under its prefix.
     keys = [item["Key"] for item in s3(team.s3_endpoint).list_objects_v2(Bucket=LOG_BUCKET, Prefix=LOG_PREFIX).get("Contents", [])]
     assert any(first.run_id in key for key in keys), keys
+    # ampflow's records of what it seeded are in their bucket, not on the run's disk.
+    records = s3(team.s3_endpoint).list_objects_v2(Bucket=RECORD_BUCKET, Prefix="ampflow/seed-records/").get("Contents", [])
+    assert {item["Key"] for item in records} >= {f"ampflow/seed-records/{name}/development" for name in SEEDED}
+    assert not (team.home / "storage").exists()
 
 
 def test_the_sensor_and_the_cli_read_deployments_from_postgres(app: App, team: TeamInstance) -> None:

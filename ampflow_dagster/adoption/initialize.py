@@ -73,23 +73,22 @@ def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
     if not schemas:
         report.notes.append("The data API declares no models (or no model introspection schema was synthesized): there is nothing to seed.")
 
-    label_fields: dict[str, str] = {}
+    label_fields: dict[str, str | None] = {}  # the models that get an example, and the field carrying their prefix
     unlabeled_help: dict[str, str] = {}
     for model, schema in schemas.items():
         table = desired.tables.get(model)
         try:
             choice = label_choice(config, schema, table)
         except SeedError as refused:  # an existing ampflow.toml names an unsafe field
-            choice = LabelChoice(model, None, refused.message, configured=True)
+            report.labels[model] = LabelChoice(model, None, refused.message, configured=True)
             unlabeled_help[model] = refused.resolution
-        else:
-            if choice.field is None:
-                unlabeled_help[model] = how_to_label(schema, table)
+            report.notes.append(f"{model}: no seed files: {refused.message} {refused.resolution}")
+            continue
         report.labels[model] = choice
-        if choice.field is not None:
-            label_fields[model] = choice.field
-        else:
-            report.notes.append(f"{model}: no seed files: {choice.reason}. {unlabeled_help[model]}")
+        label_fields[model] = choice.field
+        if choice.field is None:
+            unlabeled_help[model] = how_to_label(schema, table)
+            report.notes.append(f"{model}: seed items carry no prefix: {choice.reason}. {unlabeled_help[model]}")
 
     config_text = ampflow_toml(new_project_id(_package_name(project)), report.labels, unlabeled_help)
     _write(report, project, "ampflow.toml", config_text, _config_detail(report))
@@ -107,7 +106,7 @@ def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
                 detail = f"{EXISTS}; {', '.join(others)} holds {model}'s seed items" if others else EXISTS
                 report.left_alone.append(FileOutcome(relative, detail))
                 continue
-            _write(report, project, relative, example.jsonl(), f"1 example {model}, label field {example.label_field}")
+            _write(report, project, relative, example.jsonl(), f"1 example {model}, label field {example.label_field or 'none (no prefix)'}")
 
     existed = (project.root / ".gitignore").is_file()
     added, notes = ensure_gitignore(project.root / ".gitignore")

@@ -141,7 +141,8 @@ def ampflow_toml(project_id: str, choices: dict[str, LabelChoice], unlabeled_hel
             lines += _comment(f"{model}: {choice.reason}.")
             lines += [f"[models.{model}]", f"label_field = {_toml_value(choice.field)}"]
         else:
-            lines += _comment(f"{model} is not seeded: {choice.reason}. {unlabeled_help.get(model, '')}".strip())
+            why = f"{model}'s seed items carry no prefix: {choice.reason}." if not choice.configured else f"{model} is not seeded: {choice.reason}"
+            lines += _comment(f"{why} {unlabeled_help.get(model, '')}".strip())
             lines += [f"# [models.{model}]", '# label_field = "..."']
     defaults = ReconciliationSettings()
     lines += [

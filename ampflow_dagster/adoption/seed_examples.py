@@ -40,7 +40,7 @@ MAX_CUSTOM_TYPE_DEPTH = 5
 @dataclass(frozen=True)
 class SeedExample:
     model: str
-    label_field: str
+    label_field: str | None
     values: dict[str, Any]  # the item as a seed file holds it, in the model's field order
 
     def jsonl(self) -> str:
@@ -54,7 +54,7 @@ class SeedExamples:
     notes: list[str]  # what a person should know: dangling references, placeholder owners, examples that did not validate
 
 
-def seed_examples(schemas: dict[str, ModelSchema], label_fields: dict[str, str]) -> SeedExamples:
+def seed_examples(schemas: dict[str, ModelSchema], label_fields: dict[str, str | None]) -> SeedExamples:
     """An example for every model in `label_fields` (model -> its label field); each is checked as seeding checks it."""
     builder = _ExampleBuilder(schemas, label_fields)
     examples, notes = {}, builder.notes
@@ -89,7 +89,7 @@ def kebab(name: str) -> str:
 class _ExampleBuilder:
     """Examples made on demand, parents before children, so a reference can copy its parent's key."""
 
-    def __init__(self, schemas: dict[str, ModelSchema], label_fields: dict[str, str]) -> None:
+    def __init__(self, schemas: dict[str, ModelSchema], label_fields: dict[str, str | None]) -> None:
         self.schemas, self.label_fields = schemas, label_fields
         self.made: dict[str, dict[str, Any]] = {}
         self.in_progress: set[str] = set()

@@ -43,6 +43,7 @@ from ampflow_dagster.defs.records import (
     deployed_state,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+from ampflow_dagster.defs.seed_records import SEED_RECORDS, read_seed_record
 
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
@@ -230,19 +231,26 @@ def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_nam
         tags=stage("seed"),
         metadata={"model": model},
         check_specs=[seed_count_spec(blueprint, asset_name, model)],
+        io_manager_key=SEED_RECORDS,
         description=f"The environment's {model} seed items (seed_data/<environment>/{model}.jsonl or .json), "
-        "validated, prefixed and written where they differ from the table.",
+        "validated, prefixed and written where they differ from the table. Its value is ampflow's record of the "
+        "items it wrote, which decides what a reseed, the reconciliation and `clean` read, rewrite and remove.",
     )
-    def seeded(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+    def seeded(
+        context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource,
+        seed_records: dg.ResourceParam[dg.IOManager],
+    ) -> Iterator[Any]:
         environment = run_environment(context)
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
             seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint), step_of=seeded_asset_name)
-            outcome = seed_model(workspace, seed_set)
+            previous = read_seed_record(seed_records, asset_name, environment, blueprint.partitions)
+            outcome = seed_model(workspace, seed_set, previous)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
         model_version = deployed_state(context.instance, environment).model_versions.get(model, "")
-        return dg.MaterializeResult(
+        yield dg.Output(
+            result.ledger,
             metadata={
                 SEED_FINGERPRINT_KEY: seed_set.fingerprint(digest_cache(workspace.project)),
                 MODEL_VERSION_KEY: model_version,
@@ -253,17 +261,24 @@ def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_nam
                 "items_updated": result.updated,
                 "items_unchanged": result.unchanged,
                 "items_removed": result.removed,
+                "items_read": result.items_read,
+                "read_by": result.read_by,
                 "drift_repaired": dg.MetadataValue.md(
                     f"{result.created} missing item(s) restored, {result.updated} modified item(s) restored, "
                     f"{result.removed} stale seed item(s) removed"
                 ) if result.written or result.removed else "none: the table held exactly the seed set",
-                "prefix": workspace.environment.prefix,
-                "label_field": seed_set.label_field,
+                **({"left_alone": dg.MetadataValue.md(
+                    f"{result.left_alone} item(s) ampflow once wrote were changed by someone else since; they are no longer "
+                    "treated as seed data and were left as they are"
+                )} if result.left_alone else {}),
+                "prefix": workspace.environment.prefix if seed_set.label_field else "none",
+                "label_field": seed_set.label_field or f"none: {seed_set.label_reason}",
+                "seed_record": result.ledger.summary() if result.ledger else "none",
                 "seed_files": ", ".join(files) or f"none for {environment}",
             },
-            check_results=[seed_count_result(environment, outcome.count)]
-            if selected(context, asset_name, SEED_COUNT) else [],
         )
+        if selected(context, asset_name, SEED_COUNT):
+            yield seed_count_result(environment, outcome.count)
 
     return seeded
 

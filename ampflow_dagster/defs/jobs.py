@@ -7,6 +7,7 @@ import dagster as dg
 from ampflow_dagster.defs.assets import PINNED_ENVIRONMENT_TAG, WorkflowAssets, reported_as_failure
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
+from ampflow_dagster.defs.seed_records import read_seed_record, write_seed_record
 from ampflow_dagster.workflow import clean_environment, destroy_environment
 
 # The jobs named for one environment, as the npm scripts were: (job, environment, npm script).
@@ -52,7 +53,7 @@ def build_jobs(blueprint: Blueprint, assets: WorkflowAssets) -> list[Any]:
             "amplify_reconcile", everything(assets),
             "Reconciliation: deploy if stale, re-verify every table, restore missing or modified seed items.",
         ),
-        amplify_clean,
+        build_clean_job(blueprint),
         amplify_destroy,
     ]
     return jobs
@@ -60,20 +61,42 @@ def build_jobs(blueprint: Blueprint, assets: WorkflowAssets) -> list[Any]:
 
 class CleanConfig(dg.Config):
     environment: str
-    """The environment whose seed items (those carrying its prefix) are removed from its own tables."""
+    """The environment whose seed items (those ampflow wrote) are removed from its own tables."""
 
 
-@dg.op(description="Remove every item carrying the environment's prefix from that environment's tables.")
-def remove_seed_items(context: dg.OpExecutionContext, config: CleanConfig, amplify_app: AmplifyAppResource, aws: AwsResource):
-    with reported_as_failure():
-        removed = clean_environment(amplify_app.workspace(config.environment, aws), log=context.log.info)
-    context.add_output_metadata({"environment": config.environment, "items_removed": sum(removed.values()), **{
-        f"removed_{model}": count for model, count in removed.items()}})
+def build_clean_job(blueprint: Blueprint) -> dg.JobDefinition:
+    """`ampflow clean ENV`: remove exactly the items ampflow wrote, as each seeded asset's record names them."""
 
+    @dg.op(
+        description="Remove ampflow's seed items from the environment's tables: those its records name, else those "
+        "carrying the environment's prefix. Items the app wrote stay.",
+    )
+    def remove_seed_items(
+        context: dg.OpExecutionContext, config: CleanConfig, amplify_app: AmplifyAppResource, aws: AwsResource,
+        seed_records: dg.ResourceParam[dg.IOManager],
+    ):
+        records = seed_records
+        assets = {model: name for name, model in blueprint.seeded.items()}
+        with reported_as_failure():
+            workspace = amplify_app.workspace(config.environment, aws)
+            ledgers = {
+                model: read_seed_record(records, asset, config.environment, blueprint.partitions) for model, asset in assets.items()
+            }
+            outcome = clean_environment(workspace, ledgers, log=context.log.info)
+        for model, record in outcome.records.items():
+            if model in assets:
+                write_seed_record(records, assets[model], config.environment, blueprint.partitions, record)
+        context.add_output_metadata({"environment": config.environment, "items_removed": sum(outcome.removed.values()), **{
+            f"removed_{model}": count for model, count in outcome.removed.items()}})
 
-@dg.job(description="`ampflow clean ENV`: remove the environment's prefixed seed items; other items stay.")
-def amplify_clean():
-    remove_seed_items()
+    @dg.job(
+        name="amplify_clean",
+        description="`ampflow clean ENV`: remove the environment's seed items (those ampflow wrote); other items stay.",
+    )
+    def amplify_clean():
+        remove_seed_items()
+
+    return amplify_clean
 
 
 class DestroyConfig(dg.Config):

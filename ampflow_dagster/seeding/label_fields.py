@@ -165,15 +165,15 @@ def choose_label_field(
 
 
 def how_to_label(schema: ModelSchema, table: TableSpec | None = None, config_file: str = "ampflow.toml") -> str:
-    """What a person can do when a model has no default label field."""
+    """What a person can do to see a model's seed items marked, when no field is safe by default."""
     plain = safe_fields(schema, table)
     add = f"add a String field for people to {schema.name} in amplify/data/resource.ts (e.g. label: a.string())"
     if not plain:
-        return f"To seed {schema.name}, {add}; ampflow then puts the prefix there."
+        return f"To mark {schema.name}'s seed items with the prefix, {add}; ampflow then puts the prefix there."
     names = " or ".join(f'label_field = "{name}"' for name in plain)
     return (
-        f"To seed {schema.name}, set [models.{schema.name}] {names} in {config_file} if that field holds text a person reads "
-        f"(a prefix there is harmless to keys and relationships), or {add}."
+        f"To mark {schema.name}'s seed items with the prefix, set [models.{schema.name}] {names} in {config_file} if that "
+        f"field holds text a person reads (a prefix there is harmless to keys and relationships), or {add}."
     )
 
 

@@ -13,7 +13,7 @@ from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
-from ampflow_dagster.seeding.label_fields import how_to_label, label_choice
+from ampflow_dagster.seeding.label_fields import label_choice
 from ampflow_dagster.seeding.keys import Key, ParentKey, attribute_value, given_key, key_hash
 from ampflow_dagster.seeding.model_schema import ModelSchema, Reference, model_schema
 from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
@@ -73,10 +73,11 @@ class SeedSet:
     environment: Environment
     model: str
     table_spec: TableSpec
-    label_field: str
+    label_field: str | None  # None: no field is safe to carry the prefix, the items are stored as given
     files: list[Path]
     schema: ModelSchema | None = None
     fixed_items: list[dict[str, Any]] | None = None  # items given directly instead of read from files
+    label_reason: str = ""  # why label_field is the one, or why no field carries the prefix
     count: int = 0
     key_hashes: set[int] = field(default_factory=set)
     problems: SeedProblems = field(default_factory=SeedProblems)
@@ -93,7 +94,9 @@ class SeedSet:
         return fingerprint_of(self.files, cache)
 
     def owns(self, item: dict[str, Any]) -> bool:
-        """Whether `item` is seed data of this environment (its label carries the prefix)."""
+        """Whether `item` carries this environment's prefix (never, for a model without a label field)."""
+        if self.label_field is None:
+            return False
         value = item.get(self.label_field)
         return isinstance(value, str) and value.startswith(self.environment.prefix)
 
@@ -144,8 +147,8 @@ def check_seed_set(
     table_spec = desired.tables.get(model)
     if table_spec is None:
         raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
-    label_field = _label_field(config, schema, where, table_spec)
-    seed_set = SeedSet(environment, model, table_spec, label_field, files, schema=schema)
+    choice = label_choice(config, schema, table_spec)
+    seed_set = SeedSet(environment, model, table_spec, choice.field, files, schema=schema, label_reason=choice.reason)
     seed_set._stats = [_stat(path) for path in files]
     seed_set.references = {reference: set() for reference in references or {}}
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
@@ -242,10 +245,11 @@ def _stat(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str, values: dict[str, Any]) -> dict[str, Any]:
+def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str | None, values: dict[str, Any]) -> dict[str, Any]:
     """The item as Amplify's resolvers would store it, minus the timestamps the writer adds."""
     item = {name: _stored_value(schema, name, value) for name, value in values.items() if value is not None}
-    item[label_field] = environment.label(item[label_field])
+    if label_field is not None:
+        item[label_field] = environment.label(item[label_field])
     if schema.primary_key == "id" and "id" not in item:
         item["id"] = deterministic_id(schema.name, environment, label_field, values)
     item["__typename"] = schema.name
@@ -272,11 +276,11 @@ def with_composite_keys(spec: TableSpec, item: dict[str, Any]) -> dict[str, Any]
     return item
 
 
-def deterministic_id(model: str, environment: Environment, label_field: str, values: dict[str, Any]) -> str:
+def deterministic_id(model: str, environment: Environment, label_field: str | None, values: dict[str, Any]) -> str:
     """An id from the item's content: reseeding the same item never creates a second one."""
     content = dict(values)
-    label = content.get(label_field)
-    if isinstance(label, str) and label.startswith(environment.prefix):
+    label = content.get(label_field) if label_field else None
+    if label_field and isinstance(label, str) and label.startswith(environment.prefix):
         content[label_field] = label[len(environment.prefix) :].lstrip()
     canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return str(uuid.uuid5(SEED_ID_NAMESPACE, f"{model}\n{canonical}"))
@@ -290,19 +294,14 @@ def _stored_value(schema: ModelSchema, name: str, value: Any) -> Any:
     return value
 
 
-def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str, table: TableSpec | None = None) -> str:
-    """The field that carries the environment prefix on `schema`'s items (see label_fields for the rule)."""
-    return _label_field(config, schema, where, table)
+def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str, table: TableSpec | None = None) -> str | None:
+    """The field that carries the environment prefix on `schema`'s items, None if no field is safe (see label_fields)."""
+    return label_choice(config, schema, table).field
 
 
-def _label_field(config: AmpflowConfig, schema: ModelSchema, where: str, table: TableSpec | None = None) -> str:
-    choice = label_choice(config, schema, table)
-    if choice.field is None:
-        raise SeedError(f"{where}: {choice.reason}.", how_to_label(schema, table))
-    return choice.field
-
-
-def _label_problems(record: SeedRecord, label_field: str, environment: Environment, other_prefixes: dict[str, str]) -> list[str]:
+def _label_problems(record: SeedRecord, label_field: str | None, environment: Environment, other_prefixes: dict[str, str]) -> list[str]:
+    if label_field is None:
+        return []
     value = record.values.get(label_field)
     if value is None:
         return [f"field '{label_field}' carries the '{environment.prefix}' prefix, so it needs a value"]

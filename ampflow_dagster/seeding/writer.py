@@ -1,8 +1,14 @@
-"""Write a seed set to its table: only what differs, batched and concurrent, never an item that is not seed data.
+"""Write a seed set to its table: only what differs, batched and concurrent, never an item that is not ampflow's.
 
-Memory stays bounded whatever the size of the seed files: the table is read page by
-page into one hash per seed item found there, the seed items are streamed from their
-files, and the writers take them from a bounded queue.
+Which items are ampflow's comes from its record of what it wrote (see ledger): a reseed,
+the reconciliation and `clean` read the seed keys and the recorded keys with BatchGetItem,
+so their cost follows the seed set, not the table, which in production holds the app's
+own data. Without a record (a new machine), the environment's prefix identifies its items
+in one parallel segmented scan.
+
+Memory stays bounded whatever the size of the seed files: what is read is reduced to one
+hash per seed item found, the seed items are streamed from their files, and the writers
+take them from a bounded queue.
 """
 
 from __future__ import annotations
@@ -12,15 +18,17 @@ import json
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.table import BatchWriter
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.isolation import EnvironmentGate
+from ampflow_dagster.seeding.ledger import LedgerBuilder, SeedLedger
 from ampflow_dagster.seeding.seed_set import Key, SeedSet, composite_attributes, key_hash, with_composite_keys
 from ampflow_dagster.synthesis.desired_state import TableSpec
 
@@ -29,7 +37,11 @@ MAX_UNPROCESSED_ROUNDS = 8
 BACKOFF_SECONDS = 0.05
 # Batches in flight at once: with 20 ms to a region, one writer waits far more than it works.
 WRITE_WORKERS = 16
+READ_WORKERS = 16
+SCAN_SEGMENTS = 8
 BATCH_GET_LIMIT = 100
+READ_BY_KEYS = "seed keys (BatchGetItem)"
+READ_BY_SCAN = "table scan for the prefix (no record of what ampflow wrote)"
 
 
 @dataclass(frozen=True)
@@ -40,42 +52,60 @@ class SeedResult:
     removed: int
     created: int
     updated: int
+    items_read: int = 0  # items DynamoDB returned to find what differs
+    read_by: str = READ_BY_KEYS
+    left_alone: int = 0  # recorded items that changed hands since ampflow wrote them: no longer ampflow's
+    ledger: SeedLedger | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
 class _TableState:
     """What the table holds, reduced to what seeding needs."""
 
-    digests: dict[int, int]  # key hash -> content digest, for this environment's items whose key is a seed key
-    conflicts: list[Key]  # seed keys held by items that are not this environment's seed data
-    stale: list[Key]  # this environment's seed items that the seed set no longer has
+    digests: dict[int, int]  # key hash -> content digest, for ampflow's items of this environment at a seed key
+    conflicts: list[Key]  # seed keys held by items that are not ampflow's
+    stale: list[Key]  # ampflow's items of this environment that the seed set no longer has
+    read: int = 0
+    left_alone: int = 0
 
 
 def apply_seed_set(
-    dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, *, now: datetime | None = None,
-    workers: int = WRITE_WORKERS,
+    dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, *, ledger: SeedLedger | None = None,
+    now: datetime | None = None, workers: int = WRITE_WORKERS,
 ) -> SeedResult:
-    """Make the environment's seed items in `table` exactly `seed_set`; leave every other item alone."""
+    """Make the environment's seed items in `table` exactly `seed_set`; leave every other item alone.
+
+    `ledger` is the record of the last pass; the result carries the new one.
+    """
     gate.table(table)
     stamp = _timestamp(now)
     table_resource = dynamodb.Table(table)
-    state = _read_table(table_resource, table, gate, seed_set)
+    spec = seed_set.table_spec
+    environment = seed_set.environment
+    if ledger is not None and not ledger.usable_for(environment.name, table, spec.key_attributes):
+        ledger = None
+    by_keys = ledger is not None or seed_set.label_field is None  # without a prefix, a scan tells nothing more
+    if by_keys:
+        state = _read_recorded(dynamodb, table, gate, seed_set, ledger)
+    else:
+        state = _scan_for_prefix(dynamodb, table, gate, seed_set)
     if state.conflicts:
         _refuse_conflicts(table, seed_set, state.conflicts)
     created = updated = unchanged = 0
-    spec = seed_set.table_spec
+    record = LedgerBuilder(environment.name, seed_set.model, table, spec.key_attributes, seed_set.label_field, environment.prefix)
     with ConcurrentBatchWriter(table_resource, seed_set.table_spec.key_attributes, workers) as writer:
 
         def put(item: dict[str, Any], current: dict[str, Any] | None) -> None:
             writer.put(gate.item(table, stored_item(spec, item, current, stamp), seed_set.label_field))
 
-        def compare(pending: list[dict[str, Any]]) -> None:
+        def compare(pending: list[tuple[dict[str, Any], int]]) -> None:
             """Items whose key the table holds with other content: fetch them and compare exactly."""
             nonlocal created, updated, unchanged
             if not pending:
                 return
-            current = _fetch(dynamodb, table, seed_set, pending)
-            for item in pending:
+            current = _fetch(dynamodb, table, seed_set.table_spec.key_attributes, [seed_set.key_of(item) for item, _ in pending])
+            state.read += len(current)
+            for item, _digest in pending:
                 found = current.get(key_hash(seed_set.key_of(item)))
                 if found is not None and found[0] == seed_set.key_of(item) and _same(spec, item, found[1]):
                     unchanged += 1
@@ -85,28 +115,74 @@ def apply_seed_set(
                 updated += found is not None
             pending.clear()
 
-        pending: list[dict[str, Any]] = []
+        pending: list[tuple[dict[str, Any], int]] = []
         for item in seed_set.items():
-            digest = state.digests.get(key_hash(seed_set.key_of(item)))
-            if digest is None:
+            key = seed_set.key_of(item)
+            hashed = key_hash(key)
+            digest = content_digest(item, spec)
+            record.add(hashed, key, digest)
+            found = state.digests.get(hashed)
+            if found is None:
                 put(item, None)
                 created += 1
-            elif digest == content_digest(item, spec) and not any(name in item for name in TIMESTAMPS):
+            elif found == digest and not any(name in item for name in TIMESTAMPS):
                 unchanged += 1
             else:
-                pending.append(item)
+                pending.append((item, digest))
                 if len(pending) == BATCH_GET_LIMIT:
                     compare(pending)
         compare(pending)
         for key in state.stale:
             writer.delete(key)
-    written = created + updated
-    return SeedResult(table=table, written=written, unchanged=unchanged, removed=len(state.stale), created=created, updated=updated)
+    return SeedResult(
+        table=table, written=created + updated, unchanged=unchanged, removed=len(state.stale), created=created,
+        updated=updated, items_read=state.read, read_by=READ_BY_KEYS if by_keys else READ_BY_SCAN,
+        left_alone=state.left_alone, ledger=record.build(),
+    )
 
 
-def _read_table(table: Any, name: str, gate: EnvironmentGate, seed_set: SeedSet) -> _TableState:
+def _read_recorded(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, ledger: SeedLedger | None) -> _TableState:
+    """Read the seed keys and the recorded keys the seed set no longer has; every other item stays unread."""
     state = _TableState(digests={}, conflicts=[], stale=[])
-    for item in _scan(table):
+    spec = seed_set.table_spec
+    wanted = ((seed_set.key_of(item), content_digest(item, spec)) for item in seed_set.items())
+    for (key, seed_digest), found in _read_keys(dynamodb, table, spec.key_attributes, wanted):
+        if found is None:
+            continue
+        state.read += 1
+        hashed, digest = key_hash(key), content_digest(found, spec)
+        if (ledger is not None and ledger.holds(hashed)) or seed_set.owns(found) or digest == seed_digest:
+            state.digests[hashed] = digest  # ampflow's, or already exactly the seed item
+        else:
+            state.conflicts.append(key)
+    if ledger is None:
+        return state
+    dropped = ((key, digest) for hashed, key, digest in ledger.entries() if hashed not in seed_set.key_hashes)
+    for (key, recorded), found in _read_keys(dynamodb, table, spec.key_attributes, dropped):
+        if found is None:
+            continue
+        state.read += 1
+        if _still_ampflows(ledger, found, recorded, spec):
+            gate.item(table, found, ledger.label_field, ledger.prefix)
+            state.stale.append(key)
+        else:
+            state.left_alone += 1
+    return state
+
+
+def _still_ampflows(ledger: SeedLedger, found: dict[str, Any], recorded: int, spec: TableSpec) -> bool:
+    """A recorded item is still ampflow's while it carries the prefix it was written with, or (with no prefix) its content."""
+    if ledger.label_field is not None:
+        label = found.get(ledger.label_field)
+        return isinstance(label, str) and label.startswith(ledger.prefix)
+    return content_digest(found, spec) == recorded
+
+
+def _scan_for_prefix(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet) -> _TableState:
+    """The fallback without a record: the environment's items are those carrying its prefix, found in one parallel scan."""
+    state = _TableState(digests={}, conflicts=[], stale=[])
+    for item in parallel_scan(dynamodb, table):
+        state.read += 1
         key = seed_set.key_of(item)
         hashed = key_hash(key)
         owned = seed_set.owns(item)
@@ -116,7 +192,7 @@ def _read_table(table: Any, name: str, gate: EnvironmentGate, seed_set: SeedSet)
             else:
                 state.conflicts.append(key)
         elif owned:
-            gate.item(name, item, seed_set.label_field)
+            gate.item(table, item, seed_set.label_field)
             state.stale.append(key)
     return state
 
@@ -128,9 +204,10 @@ def _refuse_conflicts(table: str, seed_set: SeedSet, candidates: list[Key]) -> N
     if not conflicts:
         return  # hash collisions only: nothing is held by anyone else
     shown = ", ".join(str(key) for key in conflicts[:5])
+    marked = f" (no '{seed_set.environment.prefix}' on '{seed_set.label_field}')" if seed_set.label_field else ""
     raise SeedError(
-        f"{table} already holds item(s) with the keys of seed items that are not {seed_set.environment.name} seed data "
-        f"(no '{seed_set.environment.prefix}' on '{seed_set.label_field}'): {shown}. Nothing was written.",
+        f"{table} already holds item(s) with the keys of seed items that ampflow did not write for "
+        f"{seed_set.environment.name}{marked}: {shown}. Nothing was written.",
         "Give those seed items other keys, or remove the existing items if they are leftovers.",
     )
 
@@ -190,25 +267,85 @@ def _same(spec: TableSpec, wanted: dict[str, Any], current: dict[str, Any]) -> b
     return with_composite_keys(spec, expected) == current
 
 
-def _scan(table: Any) -> Iterator[dict[str, Any]]:
-    arguments: dict[str, Any] = {"ConsistentRead": True}  # the table as of now, not as of a replica's lag
-    while True:
-        page = table.scan(**arguments)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def parallel_scan(dynamodb: Any, table: str, segments: int = SCAN_SEGMENTS) -> Iterator[dict[str, Any]]:
+    """Every item of `table`, read as `segments` consistent segments side by side (DynamoDB splits the key space).
+
+    The threads share the resource's client (clients are thread-safe, resources are not), which
+    returns Python values. Pages pass through a bounded queue: memory holds a few pages, not the table.
+    """
+    client = dynamodb.meta.client
+    pages: queue.Queue = queue.Queue(maxsize=segments * 2)
+    stop = threading.Event()
+
+    def segment(number: int) -> None:
+        arguments = {"TableName": table, "ConsistentRead": True, "Segment": number, "TotalSegments": segments}
+        try:
+            while not stop.is_set():
+                page = client.scan(**arguments)
+                pages.put(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except BaseException as error:  # noqa: BLE001 - handed to the reader, which raises it
+            pages.put(error)
+        finally:
+            pages.put(_DONE)
+
+    threads = [threading.Thread(target=segment, args=(number,), daemon=True) for number in range(segments)]
+    for thread in threads:
+        thread.start()
+    running = segments
+    try:
+        while running:
+            page = pages.get()
+            if page is _DONE:
+                running -= 1
+            elif isinstance(page, BaseException):
+                raise page
+            else:
+                yield from page
+    finally:
+        stop.set()
+        while any(thread.is_alive() for thread in threads):
+            _drain(pages)
+            time.sleep(0.01)
 
 
-def _fetch(dynamodb: Any, table: str, seed_set: SeedSet, items: list[dict[str, Any]]) -> dict[int, tuple[Key, dict[str, Any]]]:
-    """{key hash: (key, item)} of the table's current items with the keys of `items` (at most 100)."""
-    attributes = seed_set.table_spec.key_attributes
-    request = {table: {"Keys": [dict(zip(attributes, seed_set.key_of(item))) for item in items], "ConsistentRead": True}}
+def _read_keys(
+    dynamodb: Any, table: str, attributes: tuple[str, ...], wanted: Iterable[tuple[Key, Any]]
+) -> Iterator[tuple[tuple[Key, Any], dict[str, Any] | None]]:
+    """For each (key, tag) of `wanted`: the table's item with that key, or None. BatchGetItems run side by side."""
+    in_flight: list[tuple[list[tuple[Key, Any]], Future]] = []
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+
+        def drain(limit: int) -> Iterator[tuple[tuple[Key, Any], dict[str, Any] | None]]:
+            while len(in_flight) > limit:
+                batch, future = in_flight.pop(0)
+                found = future.result()
+                for key, tag in batch:
+                    hit = found.get(key_hash(key))
+                    yield (key, tag), hit[1] if hit is not None and hit[0] == key else None
+
+        batch: list[tuple[Key, Any]] = []
+        for entry in wanted:
+            batch.append(entry)
+            if len(batch) == BATCH_GET_LIMIT:
+                in_flight.append((batch, pool.submit(_fetch, dynamodb, table, attributes, [key for key, _ in batch])))
+                batch = []
+                yield from drain(READ_WORKERS * 2)
+        if batch:
+            in_flight.append((batch, pool.submit(_fetch, dynamodb, table, attributes, [key for key, _ in batch])))
+        yield from drain(0)
+
+
+def _fetch(dynamodb: Any, table: str, attributes: tuple[str, ...], keys: list[Key]) -> dict[int, tuple[Key, dict[str, Any]]]:
+    """{key hash: (key, item)} of the table's current items with `keys` (at most 100)."""
+    request = {table: {"Keys": [dict(zip(attributes, key)) for key in keys], "ConsistentRead": True}}
     found: dict[int, tuple[Key, dict[str, Any]]] = {}
     for round_number in range(MAX_UNPROCESSED_ROUNDS + 1):
         response = dynamodb.batch_get_item(RequestItems=request)
         for item in response.get("Responses", {}).get(table, []):
-            key = seed_set.key_of(item)
+            key = tuple(item[attribute] for attribute in attributes)
             found[key_hash(key)] = (key, item)
         request = response.get("UnprocessedKeys") or {}
         if not request:
