@@ -332,7 +332,7 @@ def clean_environment(workspace: EnvironmentWorkspace, log: Log) -> dict[str, in
     removed = {}
     with workspace.exclusive():
         for model in sorted(desired.tables):
-            schema = model_schema(desired.model_introspection, model, f"model {model}")
+            schema = model_schema(desired.model_introspection, model, f"model {model}", desired.field_defaults)
             label = label_field_for(workspace.config, schema, f"model {model}", desired.tables[model])
             empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
             result = apply_seed_set(dynamodb, target.table_name(model), target.gate(), empty)
