@@ -148,7 +148,7 @@ def _stored_defaults(model: str, fields: dict[str, FieldSpec], texts: dict[str, 
         if spec is None or spec.model is not None:
             continue
         try:
-            stored[name] = stored_default(spec, text)
+            stored[name] = _stored_default(spec, text)
         except (ValueError, InvalidOperation):
             raise SeedError(
                 f"The default of {model}.{name} in amplify/data, {text!r}, is not a {spec.describe_type()}; "
@@ -158,7 +158,7 @@ def _stored_defaults(model: str, fields: dict[str, FieldSpec], texts: dict[str, 
     return stored
 
 
-def stored_default(spec: FieldSpec, text: str) -> Any:
+def _stored_default(spec: FieldSpec, text: str) -> Any:
     if spec.scalar not in LITERAL_DEFAULT_TYPES:
         return text
     if spec.scalar == "Boolean":
