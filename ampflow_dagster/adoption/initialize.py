@@ -69,7 +69,7 @@ def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
         )
     config = load_config(project)  # defaults when there is no ampflow.toml yet
     report = InitReport(root=project.root)
-    schemas = model_schemas(desired.model_introspection)
+    schemas = model_schemas(desired.model_introspection, desired.field_defaults)
     if not schemas:
         report.notes.append("The data API declares no models (or no model introspection schema was synthesized): there is nothing to seed.")
 

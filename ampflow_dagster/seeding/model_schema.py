@@ -1,8 +1,11 @@
-"""A model's fields, keys, indexes, relationships and auth fields, as Amplify's model introspection schema states them."""
+"""A model's fields, keys, indexes, relationships and auth fields, as Amplify's model introspection schema states them,
+and its field defaults, as the model schema states them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ampflow_dagster.errors import SeedError
@@ -12,6 +15,9 @@ DEFAULT_OWNER_FIELD = "owner"  # allow.owner() without ownerField stores the own
 OWNER_RULE, GROUPS_RULE = "owner", "groups"
 # With this identity claim (Amplify's default), Amplify stores an owner as "<sub>::<username>".
 SUB_USERNAME_CLAIMS = ("cognito:username", "username")
+# Amplify's create resolver writes a default of these types into its VTL as a literal (a number, a
+# boolean, a JSON value); any other default, enums included, it stores as the string it was given.
+LITERAL_DEFAULT_TYPES = ("Int", "Float", "Boolean", "AWSTimestamp", "AWSJSON")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class ModelSchema:
     references: tuple[Reference, ...] = ()
     auth_fields: dict[str, str] = field(default_factory=dict)  # field -> OWNER_RULE or GROUPS_RULE, the rule that reads it
     owner_claims: dict[str, str] = field(default_factory=dict)  # owner field -> the identity claim its rule stores
+    defaults: dict[str, Any] = field(default_factory=dict)  # field -> what the create resolver stores when an item gives none
 
     @property
     def undeclared_auth_fields(self) -> tuple[str, ...]:
@@ -75,7 +82,8 @@ class ModelSchema:
         return [*self.storable_fields(), *self.undeclared_auth_fields]
 
 
-def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
+def model_schemas(introspection: dict[str, Any], defaults: dict[str, dict[str, str]] | None = None) -> dict[str, ModelSchema]:
+    """Every model's schema; `defaults` are the synthesized field defaults (DesiredBackend.field_defaults)."""
     enums = {name: tuple(enum["values"]) for name, enum in introspection.get("enums", {}).items()}
     custom_types = {
         name: {field_name: _field(spec) for field_name, spec in custom["fields"].items()}
@@ -86,9 +94,10 @@ def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
     schemas = {}
     for name, model in models.items():
         key_info = model.get("primaryKeyInfo", {})
+        fields = {field_name: _field(spec) for field_name, spec in model["fields"].items()}
         schemas[name] = ModelSchema(
             name=name,
-            fields={field_name: _field(spec) for field_name, spec in model["fields"].items()},
+            fields=fields,
             primary_key=key_info.get("primaryKeyFieldName", "id"),
             sort_keys=tuple(key_info.get("sortKeyFieldNames", [])),
             enums=enums,
@@ -97,12 +106,13 @@ def model_schemas(introspection: dict[str, Any]) -> dict[str, ModelSchema]:
             references=tuple(references.get(name, ())),
             auth_fields=_auth_fields(model),
             owner_claims=_owner_claims(model),
+            defaults=_stored_defaults(name, fields, (defaults or {}).get(name, {})),
         )
     return schemas
 
 
-def model_schema(introspection: dict[str, Any], model: str, seed_file: str) -> ModelSchema:
-    schemas = model_schemas(introspection)
+def model_schema(introspection: dict[str, Any], model: str, seed_file: str, defaults: dict[str, dict[str, str]] | None = None) -> ModelSchema:
+    schemas = model_schemas(introspection, defaults)
     if model not in schemas:
         raise SeedError(
             f"{seed_file}: the schema has no model '{model}' (models: {', '.join(sorted(schemas))}).",
@@ -128,6 +138,38 @@ def _field(spec: dict[str, Any]) -> FieldSpec:
         is_array_nullable=bool(spec.get("isArrayNullable", True)),
         read_only=bool(spec.get("isReadOnly")),
     )
+
+
+def _stored_defaults(model: str, fields: dict[str, FieldSpec], texts: dict[str, str]) -> dict[str, Any]:
+    """Each `@default(value: "<text>")` as the create resolver stores it: an Int a number, a Boolean a bool, AWSJSON parsed."""
+    stored = {}
+    for name, text in texts.items():
+        spec = fields.get(name)
+        if spec is None or spec.model is not None:
+            continue
+        try:
+            stored[name] = _stored_default(spec, text)
+        except (ValueError, InvalidOperation):
+            raise SeedError(
+                f"The default of {model}.{name} in amplify/data, {text!r}, is not a {spec.describe_type()}; "
+                "Amplify's create resolver could not store it either.",
+                f"Give {model}.{name} a default of its type in amplify/data/resource.ts (.default(...)), then run again.",
+            ) from None
+    return stored
+
+
+def _stored_default(spec: FieldSpec, text: str) -> Any:
+    if spec.scalar not in LITERAL_DEFAULT_TYPES:
+        return text
+    if spec.scalar == "Boolean":
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if spec.scalar in ("Int", "AWSTimestamp"):
+        return int(text)
+    if spec.scalar == "Float":
+        return Decimal(text)
+    return json.loads(text, parse_float=Decimal)
 
 
 def _secondary_indexes(model: dict[str, Any]) -> dict[str, tuple[str, ...]]:

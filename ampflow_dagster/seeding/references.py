@@ -24,7 +24,7 @@ def references_to_check(project: Project, config: AmpflowConfig, model: str, des
     """The relationships of `model` whose reference fields must name a seeded parent, with that parent's key."""
     if config.model(model).allow_external_references:
         return {}
-    schemas = model_schemas(desired.model_introspection)
+    schemas = model_schemas(desired.model_introspection, desired.field_defaults)
     checked_parents = set(seeded_models(project)) | set(config.models)
     found = {}
     for reference in schemas[model].references if model in schemas else ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ def check_seed_set(
     """
     files = seed_files(project, environment.name, model)
     where = str(files[0]) if files else str(project.seed_dir / environment.name / f"{model}.jsonl")
-    schema = model_schema(desired.model_introspection, model, where)
+    schema = model_schema(desired.model_introspection, model, where, desired.field_defaults)
     table_spec = desired.tables.get(model)
     if table_spec is None:
         raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
@@ -188,7 +189,7 @@ def _check_records(
     for path in files:
         for record in read_records(path):
             problems = field_errors(schema, record.values)
-            problems.extend(_label_problems(record, label_field, environment, other_prefixes))
+            problems.extend(_label_problems(record, label_field, label_field in schema.defaults, environment, other_prefixes))
             if problems:
                 seed_set.problems.extend(path, (f"{record.where}: {problem}" for problem in problems))
                 named_key = given_key(table_spec, record.values)
@@ -246,8 +247,15 @@ def _stat(path: Path) -> tuple[int, int]:
 
 
 def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, label_field: str | None, values: dict[str, Any]) -> dict[str, Any]:
-    """The item as Amplify's resolvers would store it, minus the timestamps the writer adds."""
+    """The item as Amplify's create resolver would store it, minus the timestamps the writer adds.
+
+    The resolver fills a field's default when the input leaves the field out or sets it to null
+    (`$util.defaultIfNull`), before the timestamps and the composite keys made of them.
+    """
     item = {name: _stored_value(schema, name, value) for name, value in values.items() if value is not None}
+    for name, default in schema.defaults.items():
+        if name not in item:
+            item[name] = copy.deepcopy(default) if isinstance(default, (dict, list)) else default
     if label_field is not None:
         item[label_field] = environment.label(item[label_field])
     if schema.primary_key == "id" and "id" not in item:
@@ -299,10 +307,14 @@ def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str, tabl
     return label_choice(config, schema, table).field
 
 
-def _label_problems(record: SeedRecord, label_field: str | None, environment: Environment, other_prefixes: dict[str, str]) -> list[str]:
+def _label_problems(
+    record: SeedRecord, label_field: str | None, has_default: bool, environment: Environment, other_prefixes: dict[str, str]
+) -> list[str]:
     if label_field is None:
         return []
     value = record.values.get(label_field)
+    if value is None and has_default:
+        return []  # the default is stored, with the prefix
     if value is None:
         return [f"field '{label_field}' carries the '{environment.prefix}' prefix, so it needs a value"]
     if not isinstance(value, str):

@@ -68,11 +68,14 @@ def auth_value_errors(schema: ModelSchema, name: str, value: Any) -> list[str]:
 
 
 def _must_be_given(schema: ModelSchema, spec: FieldSpec) -> bool:
-    """Required fields and key fields must be in the seed; ampflow fills the `id` key and the timestamps itself.
+    """Required fields and key fields must be in the seed; ampflow fills the `id` key, the timestamps and field defaults itself.
 
-    A key is never filled in: ampflow derives only a default `id` partition key, and a timestamp in a
-    key would give the item another key on every run.
+    A key is never filled in otherwise: ampflow derives only a default `id` partition key, and a
+    timestamp in a key would give the item another key on every run. A field with a default may be
+    left out or null, as Amplify's create input allows (its transformer makes such a field optional).
     """
+    if spec.name in schema.defaults:
+        return False
     if spec.name in schema.key_fields:
         return not (spec.name == "id" == schema.primary_key)
     if spec.name in ("id", "createdAt", "updatedAt"):

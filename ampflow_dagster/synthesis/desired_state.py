@@ -63,6 +63,9 @@ class DesiredBackend:
     storage only) has `has_data_api` False, no tables, an empty model introspection (`{}`), no
     statements and no authorization types.
 
+    `field_defaults` holds, per model, the fields with a default (`a.integer().default(0)`) and the
+    text of that default, as the model schema declares it: the introspection leaves them out.
+
     `variables_digest` identifies the variables synthesis ran with ("" for none): synthesizing the
     same tree with other values is another backend.
     """
@@ -77,6 +80,7 @@ class DesiredBackend:
     other_stacks: list[str] = field(default_factory=list)
     has_data_api: bool = True
     variables_digest: str = ""
+    field_defaults: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def template_hash(self) -> str:
         """A hash of the table definitions alone: what a deployment must make real."""
@@ -88,6 +92,8 @@ class DesiredBackend:
         hashes = {}
         for model, spec in sorted(self.tables.items()):
             declared = {"table": asdict(spec), "model": self.model_introspection.get("models", {}).get(model)}
+            if self.field_defaults.get(model):  # only then: the hashes of models without defaults stay as they were
+                declared["defaults"] = self.field_defaults[model]
             hashes[model] = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
         return hashes
 

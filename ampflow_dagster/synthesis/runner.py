@@ -26,6 +26,7 @@ from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.synthesis.field_defaults import field_defaults
 from ampflow_dagster.synthesis.toolchain import NodeToolchain, locate_toolchain, require_synthesis_tools
 
 CLIENT_CODE_SCRIPT = Path(__file__).with_name("client_code.mjs")
@@ -40,6 +41,8 @@ VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ampflow sets these for synthesis itself: a variable of the same name would break it.
 RESERVED_VARIABLES = ("CDK_OUTDIR", "CDK_CONTEXT_JSON")
 KEEP_CACHED = 4
+# What a cached synthesis must hold to be used; one written before ampflow read them is made again.
+SYNTHESIS_FIELDS_SINCE_CACHED = ("field_defaults",)
 
 
 def synthesize(
@@ -58,12 +61,14 @@ def synthesize(
     variables = _checked_variables(variables or {})
     fingerprint = fingerprint or amplify_fingerprint(project)
     cached = _cache_file(project, identifier, fingerprint, variables)
-    if cached.is_file():
-        return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
+    known = _read_cached(cached)
+    if known is not None:
+        return known
     cached.parent.mkdir(parents=True, exist_ok=True)
     with _locked(cached.parent / ".lock"):
-        if cached.is_file():  # another run synthesized it while we waited
-            return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
+        known = _read_cached(cached)  # another run may have synthesized it while we waited
+        if known is not None:
+            return known
         desired = _synthesize_with_node(project, identifier, fingerprint, variables)
         _write_atomically(cached, json.dumps(desired.to_json(), indent=1))
         _prune(cached.parent, keep=cached)
@@ -73,10 +78,17 @@ def synthesize(
 def cached_synthesis(
     project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str] | None = None
 ) -> DesiredBackend | None:
-    cached = _cache_file(project, identifier, fingerprint, _checked_variables(variables or {}))
-    if cached.is_file():
-        return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
-    return None
+    return _read_cached(_cache_file(project, identifier, fingerprint, _checked_variables(variables or {})))
+
+
+def _read_cached(cached: Path) -> DesiredBackend | None:
+    """The cached synthesis, unless there is none or it predates something seeding needs from it."""
+    if not cached.is_file():
+        return None
+    data = json.loads(cached.read_text(encoding="utf-8"))
+    if any(name not in data for name in SYNTHESIS_FIELDS_SINCE_CACHED):
+        return None  # synthesized by an older ampflow: synthesize again rather than seed without them
+    return DesiredBackend.from_json(data)
 
 
 def variables_digest(variables: Mapping[str, str]) -> str:
@@ -164,6 +176,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
     has_data_api = bool(assembly.data_stacks())
     model_introspection: dict[str, Any] = {}
     statements: dict[str, str] = {}
+    defaults: dict[str, dict[str, str]] = {}
     if has_data_api:
         schema_file = assembly.transformed_schema()
         if schema_file is None:
@@ -172,15 +185,17 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
                 "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
             )
         introspection_file = assembly.data_api_file("modelIntrospectionSchema.json")
-        # @aws-amplify/backend-data before 1.3 ships no model introspection: Amplify's CLI generates it
-        # from the model schema, and so do we, with the same generator.
-        model_schema = None if introspection_file else assembly.data_api_file("model-schema.graphql")
+        model_schema = assembly.data_api_file("model-schema.graphql")
         if introspection_file is None and model_schema is None:
             raise SynthesisError(
                 f"The data API in {assembly.stack_name} has neither a model introspection schema nor a model schema in the cloud assembly.",
                 "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
             )
-        generated = _generate_client_code(project, toolchain, schema_file, model_schema)
+        # @aws-amplify/backend-data before 1.3 ships no model introspection: Amplify's CLI generates it
+        # from the model schema, and so do we, with the same generator.
+        generated = _generate_client_code(project, toolchain, schema_file, None if introspection_file else model_schema)
+        if model_schema is not None:
+            defaults = field_defaults(model_schema.read_text(encoding="utf-8"), model_schema)
         statements = generated["statements"]
         if introspection_file is not None:
             model_introspection = json.loads(introspection_file.read_text(encoding="utf-8"))
@@ -197,6 +212,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
         other_stacks=assembly.other_stacks,
         has_data_api=has_data_api,
         variables_digest=variables_digest(variables),
+        field_defaults=defaults,
     )
 
 
