@@ -25,7 +25,8 @@ from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
-from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.synthesis.desired_state import DESIRED_FORMAT, DesiredBackend
+from ampflow_dagster.synthesis.user_pool import user_pool_spec
 from ampflow_dagster.synthesis.toolchain import NodeToolchain, locate_toolchain, require_synthesis_tools
 
 CLIENT_CODE_SCRIPT = Path(__file__).with_name("client_code.mjs")
@@ -58,12 +59,14 @@ def synthesize(
     variables = _checked_variables(variables or {})
     fingerprint = fingerprint or amplify_fingerprint(project)
     cached = _cache_file(project, identifier, fingerprint, variables)
-    if cached.is_file():
-        return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
+    known = _read_cache(cached)
+    if known is not None:
+        return known
     cached.parent.mkdir(parents=True, exist_ok=True)
     with _locked(cached.parent / ".lock"):
-        if cached.is_file():  # another run synthesized it while we waited
-            return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
+        known = _read_cache(cached)  # another run may have synthesized it while we waited
+        if known is not None:
+            return known
         desired = _synthesize_with_node(project, identifier, fingerprint, variables)
         _write_atomically(cached, json.dumps(desired.to_json(), indent=1))
         _prune(cached.parent, keep=cached)
@@ -73,10 +76,16 @@ def synthesize(
 def cached_synthesis(
     project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str] | None = None
 ) -> DesiredBackend | None:
-    cached = _cache_file(project, identifier, fingerprint, _checked_variables(variables or {}))
-    if cached.is_file():
-        return DesiredBackend.from_json(json.loads(cached.read_text(encoding="utf-8")))
-    return None
+    return _read_cache(_cache_file(project, identifier, fingerprint, _checked_variables(variables or {})))
+
+
+def _read_cache(cached: Path) -> DesiredBackend | None:
+    """The cached synthesis, unless there is none or an older ampflow wrote it without what this one reads."""
+    try:
+        data = json.loads(cached.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return DesiredBackend.from_json(data) if data.get("format") == DESIRED_FORMAT else None
 
 
 def variables_digest(variables: Mapping[str, str]) -> str:
@@ -197,6 +206,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
         other_stacks=assembly.other_stacks,
         has_data_api=has_data_api,
         variables_digest=variables_digest(variables),
+        auth=user_pool_spec(assembly),
     )
 
 
