@@ -226,3 +226,16 @@ def test_a_bad_users_file_stops_the_run_before_any_user_is_written(app: App, ins
     pool = pool_id(app, "development")  # the deployment built the pool; seeding wrote no user to it
     assert pool is not None and cognito(app).list_users(UserPoolId=pool)["Users"] == []
     assert "seeded_journal" not in materialized(result)
+
+
+def test_a_users_file_edit_requests_only_seeded_users(app: App, instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_automation import requested, run_request, tick
+
+    write_lines(app.project, "development", "users", BOB)
+    assert app.materialize("development", instance).success
+    assert tick(app, instance)[0] == []
+    write_lines(app.project, "development", "users", BOB, {"username": "dora", "email": "dora@example.com"})
+    requests, _ = tick(app, instance)
+    assert requested(requests) == {("seeded_users", "development")}
+    assert materialized(run_request(app, instance, requests[0]))["seeded_users"]["created"] == "dora"
+    assert tick(app, instance)[0] == []
