@@ -291,3 +291,17 @@ def test_a_synthesis_cached_before_these_fields_still_loads() -> None:
     backend = DesiredBackend.from_json(cached)
     assert (backend.other_stacks, backend.has_data_api, backend.variables_digest) == ([], True, "")
     assert DesiredBackend.from_json(json.loads(json.dumps(backend.to_json()))) == backend
+
+
+def test_a_synthesis_cached_by_an_older_ampflow_is_synthesized_again(tmp_path: Path) -> None:
+    """A cache without what this ampflow reads (the user pool, say) would hide it until amplify/ changed."""
+    project = Project(tmp_path / "app")
+    identifier = BackendIdentifier("app", "dev", "sandbox")
+    cached = {"fingerprint": "f", "stack_name": "s", "tables": {}, "default_authorization_type": "", "additional_authorization_types": [],
+              "model_introspection": {}}
+    cache = project.state_dir / "synth" / identifier.slug() / "f.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps(cached))
+    assert cached_synthesis(project, identifier, "f") is None
+    cache.write_text(json.dumps(DesiredBackend.from_json(cached).to_json()))
+    assert cached_synthesis(project, identifier, "f") == DesiredBackend.from_json(cached)
