@@ -13,7 +13,7 @@ from typing import Any
 
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import AmpflowError
-from ampflow_dagster.table_names import belongs_to_api
+from ampflow_dagster.table_names import belongs_to_api, local_user_pool_name
 
 
 class IsolationError(AmpflowError):
@@ -52,3 +52,13 @@ class EnvironmentGate:
                 "Only this environment's seed items are ever written or deleted by ampflow.",
             )
         return item
+
+    def user_pool(self, pool: Any) -> Any:
+        """`pool` (a UserPoolRef), if this environment's target found or built it; raises otherwise."""
+        if pool.environment != self.environment.name or pool.name not in ("", local_user_pool_name(self.api_id)):
+            raise IsolationError(
+                f"Refusing to change users in user pool {pool.pool_id}: it is environment '{pool.environment}''s pool, "
+                f"not '{self.environment.name}''s.",
+                "Each environment only changes its own users; check the environment and target in ampflow.toml.",
+            )
+        return pool

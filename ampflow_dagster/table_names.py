@@ -31,3 +31,12 @@ def belongs_to_api(table: str, api_id: str) -> bool:
 
 def model_of(table: str, api_id: str) -> str:
     return table[: -(len(api_id) + len(TABLE_SUFFIX) + 2)]
+
+
+def local_user_pool_name(api_id: str) -> str:
+    """The local target's user pool of the environment whose API id is `api_id`.
+
+    Dangerous to change: the local pool is found again by this name, and its users' ids (subs) are
+    what seeded owner fields hold.
+    """
+    return f"amplifyAuthUserPool-{api_id}"

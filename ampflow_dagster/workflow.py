@@ -25,7 +25,7 @@ from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.model_schema import model_schema
 from ampflow_dagster.seeding.references import references_to_check
 from ampflow_dagster.seeding.ledger import SeedLedger
-from ampflow_dagster.seeding.seed_files import seed_fingerprint
+from ampflow_dagster.seeding.seed_files import USERS_DATASET, seed_fingerprint
 from ampflow_dagster.seeding.seed_run import check_seed_run
 from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for
 from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
@@ -295,11 +295,11 @@ def _validation_marker(workspace: EnvironmentWorkspace, model: str) -> Path:
 
 
 def _validation_stamp(workspace: EnvironmentWorkspace, model: str, desired: DesiredBackend, cache: DigestCache) -> str:
-    """What a model's validation depends on: its seed files and those of the parents it references, the schema, ampflow.toml."""
+    """What a model's validation depends on: its seed files, those of the parents it references, the users file, the schema, ampflow.toml."""
     project, environment = workspace.project, workspace.environment.name
     config = file_fingerprint(project.config_file, cache) if project.config_file.is_file() else "none"
     parents = sorted({reference.model for reference in references_to_check(project, workspace.config, model, desired)})
-    files = ";".join(seed_fingerprint(project, environment, name, cache) for name in [model, *parents])
+    files = ";".join(seed_fingerprint(project, environment, name, cache) for name in [model, *parents, USERS_DATASET])
     return f"{files}|{desired.template_hash()}|{config}"
 
 

@@ -170,6 +170,7 @@ def test_a_synthesis_cached_before_defaults_were_read_is_synthesized_again(defau
     (cached,) = [path for path in (defaults_project.state_dir / "synth").rglob("*.json") if path.stem.startswith(desired.fingerprint)]
     data = json.loads(cached.read_text())
     data.pop("field_defaults")
+    data["format"] = 2  # as the ampflow before defaults wrote it
     cached.write_text(json.dumps(data))
     assert cached_synthesis(defaults_project, identifier, desired.fingerprint) is None
     assert synthesize(defaults_project, identifier, desired.fingerprint).field_defaults == desired.field_defaults

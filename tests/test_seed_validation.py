@@ -262,7 +262,7 @@ def owner_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     [
         ("Journal", '{"title": "a", "owner": "alice"}', "field 'owner': \"alice\" is not an owner as Amplify stores it with the default identity claim: '<sub>::<username>'"),
         ("Journal", '{"title": "a", "owner": ""}', "field 'owner': an empty owner matches no user"),
-        ("Journal", '{"title": "a", "owner": 7}', "field 'owner': expected a owner (a string) or a list of them, got 7"),
+        ("Journal", '{"title": "a", "owner": 7}', "field 'owner': expected a owner (a string or {\"user\": \"<username>\"} naming a user of users.jsonl) or a list of them, got 7"),
         ("Journal", '{"title": "a", "ownr": "s::u"}', "field 'ownr' is not a field of Journal (fields: id, title, createdAt, updatedAt, owner)"),
         ("Board", '{"title": "a", "author": 3}', "field 'author': expected String, got 3"),
         ("Board", '{"title": "a", "editors": ["s1::ann", "bob"]}', "field 'editors': \"bob\" is not an owner as Amplify stores it"),

@@ -127,6 +127,7 @@ def test_zero_model_api_has_no_tables_but_its_operations_and_types(amplify: str,
     assert "query Echo(" in backend.statements["queries.graphql"]  # a.handler.function(echo)
     assert "mutation Greet(" in backend.statements["mutations.graphql"]  # a.handler.custom({ entry: './greet.js' })
     assert backend.default_authorization_type == "API_KEY"
+    assert backend.auth is None  # no defineAuth, no user pool
 
 
 def test_backend_without_data_has_no_tables_and_no_statements(tmp_path: Path) -> None:
@@ -234,6 +235,12 @@ def test_owner_rules_and_composite_identifier_beside_auth_storage_and_a_function
     rules = next(attribute["properties"]["rules"] for attribute in attributes if attribute["type"] == "auth")
     assert [(rule["allow"], rule["ownerField"]) for rule in rules] == [("owner", "owner")]
     assert backend.other_stacks == []  # auth, storage and the function are nested stacks of the backend
+    pool = backend.auth  # defineAuth's user pool, from the auth nested stack
+    assert pool is not None and pool.username_attributes == ("email",) and pool.required_attributes == ("email",)
+    assert [(group.name, group.precedence) for group in pool.groups] == [("ADMINS", 0), ("EDITORS", 1)]
+    assert pool.custom_attributes["plan"]["AttributeDataType"] == "String" and "custom:plan" in pool.attribute_names()
+    assert pool.password_policy["MinimumLength"] == 8 and pool.password_policy["RequireSymbols"] is True
+    assert "ALLOW_USER_SRP_AUTH" in pool.client_auth_flows
 
 
 def test_oldest_supported_amplify_synthesizes_the_backend_the_latest_does(tmp_path: Path, oldest_install: Path) -> None:
@@ -284,3 +291,17 @@ def test_a_synthesis_cached_before_these_fields_still_loads() -> None:
     backend = DesiredBackend.from_json(cached)
     assert (backend.other_stacks, backend.has_data_api, backend.variables_digest) == ([], True, "")
     assert DesiredBackend.from_json(json.loads(json.dumps(backend.to_json()))) == backend
+
+
+def test_a_synthesis_cached_by_an_older_ampflow_is_synthesized_again(tmp_path: Path) -> None:
+    """A cache without what this ampflow reads (the user pool, say) would hide it until amplify/ changed."""
+    project = Project(tmp_path / "app")
+    identifier = BackendIdentifier("app", "dev", "sandbox")
+    cached = {"fingerprint": "f", "stack_name": "s", "tables": {}, "default_authorization_type": "", "additional_authorization_types": [],
+              "model_introspection": {}}
+    cache = project.state_dir / "synth" / identifier.slug() / "f.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps(cached))
+    assert cached_synthesis(project, identifier, "f") is None
+    cache.write_text(json.dumps(DesiredBackend.from_json(cached).to_json()))
+    assert cached_synthesis(project, identifier, "f") == DesiredBackend.from_json(cached)

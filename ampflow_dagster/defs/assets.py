@@ -1,6 +1,7 @@
 """The workflow's assets, one partition per environment.
 
-backend_deployment -> verified_tables -> seeded_<model> (one per seeded model) and api_client.
+backend_deployment -> verified_tables -> seeded_users (when some environment has users.jsonl) -> seeded_<model>
+(one per seeded model), and verified_tables -> api_client.
 Each asset reads its resources, calls one plain workflow function and reports what a
 person wants to see in the UI.
 """
@@ -44,6 +45,8 @@ from ampflow_dagster.defs.records import (
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, read_seed_record
+from ampflow_dagster.seeding.seed_files import USERS_DATASET
+from ampflow_dagster.workflow_users import UsersOutcome, owners_for, seed_users
 
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
@@ -96,18 +99,26 @@ class WorkflowAssets:
     verified_tables: dg.AssetsDefinition
     seeded: list[dg.AssetsDefinition]
     api_client: dg.AssetsDefinition
+    users: dg.AssetsDefinition | None = None
 
     @property
     def all(self) -> list[dg.AssetsDefinition]:
-        return [self.backend_deployment, self.verified_tables, *self.seeded, self.api_client]
+        users = [self.users] if self.users else []
+        return [self.backend_deployment, self.verified_tables, *users, *self.seeded, self.api_client]
 
 
 def build_assets(blueprint: Blueprint) -> WorkflowAssets:
-    """The workflow's assets for one project: its environments as partitions, one seeded asset per seeded model."""
+    """The workflow's assets for one project: its environments as partitions, one seeded asset per seeded model.
+
+    With a users file in some environment, seeded_users comes before every seeded model: an item's
+    `{"user": ...}` owner is stored with the id the user has in the pool, so the user must exist first.
+    """
     deployment = _backend_deployment(blueprint)
     verified = _verified_tables(blueprint, deployment)
-    seeded = [_seeded_asset(blueprint, verified, name, model) for name, model in blueprint.seeded.items()]
-    return WorkflowAssets(deployment, verified, seeded, _api_client(blueprint, verified))
+    users = _seeded_users(blueprint, verified) if blueprint.has_users else None
+    upstream = [verified, *([users] if users else [])]
+    seeded = [_seeded_asset(blueprint, upstream, name, model) for name, model in blueprint.seeded.items()]
+    return WorkflowAssets(deployment, verified, seeded, _api_client(blueprint, verified), users)
 
 
 
@@ -220,11 +231,61 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
     return verified_tables
 
 
-def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_name: str, model: str) -> dg.AssetsDefinition:
+def _seeded_users(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=seeded_asset_name(USERS_DATASET),
+        partitions_def=blueprint.partitions,
+        deps=[verified],
+        group_name="seed_data",
+        kinds={"cognito", "aws"},
+        owners=blueprint.owners,
+        tags=stage("seed"),
+        description="The environment's seed users (seed_data/<environment>/users.jsonl), validated against the user pool "
+        "defineAuth declares and created or updated in the environment's own pool, with their groups. Passwords come "
+        "from the variables the file names, else are generated; they are never shown.",
+    )
+    def seeded_users(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> dg.MaterializeResult:
+        environment = run_environment(context)
+        with reported_as_failure():
+            workspace = amplify_app.workspace(environment, aws)
+            outcome = seed_users(workspace, log=context.log.info)
+        return dg.MaterializeResult(metadata=users_metadata(outcome, digest_cache(workspace.project)))
+
+    return seeded_users
+
+
+def users_metadata(outcome: UsersOutcome, cache: Any) -> dict[str, object]:
+    """Counts and names of users, their groups and where passwords came from; never a password."""
+    metadata: dict[str, object] = {SEED_FINGERPRINT_KEY: outcome.users.fingerprint(cache), "seed_users": len(outcome.users.users)}
+    result = outcome.result
+    if result is None or outcome.pool is None:
+        return {**metadata, "users_file": f"none for {outcome.users.environment.name}"}
+    names = lambda users: ", ".join(users) or "none"  # noqa: E731
+    return {
+        **metadata,
+        "user_pool_id": outcome.pool.pool_id,
+        "users_created": len(result.created),
+        "users_updated": len(result.updated),
+        "users_unchanged": len(result.unchanged),
+        "created": names(result.created),
+        "updated": names(result.updated),
+        "groups": dg.MetadataValue.md(
+            "\n".join(f"- {group}: {', '.join(members)}" for group, members in sorted(result.groups.items())) or "No seed user is in a group."
+        ),
+        "passwords_generated": names(result.passwords_generated),
+        "passwords_from_variables": dg.MetadataValue.md(
+            "\n".join(f"- {user}: `{variable}`" for user, variable in sorted(result.passwords_from_variables.items())) or "none"
+        ),
+        "password_note": "A generated password is random and shown nowhere; to choose one, set AMPFLOW_SEED_PASSWORD_<USERNAME> "
+        "before a user is created, or the variable the user's password_env names (which also resets an existing user's).",
+    }
+
+
+def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], asset_name: str, model: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=asset_name,
         partitions_def=blueprint.partitions,
-        deps=[verified],
+        deps=upstream,
         group_name="seed_data",
         kinds={"dynamodb", "aws"},
         owners=blueprint.owners,
@@ -244,6 +305,7 @@ def _seeded_asset(blueprint: Blueprint, verified: dg.AssetsDefinition, asset_nam
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
             seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint), step_of=seeded_asset_name)
+            seed_set.owners = owners_for(workspace, seed_set)
             previous = read_seed_record(seed_records, asset_name, environment, blueprint.partitions)
             outcome = seed_model(workspace, seed_set, previous)
         result, seed_set = outcome.result, outcome.seed_set

@@ -19,7 +19,7 @@ def everything(assets: WorkflowAssets) -> dg.AssetSelection:
 
 
 def build_jobs(blueprint: Blueprint, assets: WorkflowAssets) -> list[Any]:
-    seeded = dg.AssetSelection.assets(*assets.seeded)
+    seeded = dg.AssetSelection.assets(*assets.seeded, *([assets.users] if assets.users else []))
     deploy = dg.AssetSelection.assets(assets.backend_deployment, assets.verified_tables)
     client = dg.AssetSelection.assets(assets.api_client)
 

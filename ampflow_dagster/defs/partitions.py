@@ -9,10 +9,12 @@ import dagster as dg
 
 from ampflow_dagster.environments import AmpflowConfig, load_config
 from ampflow_dagster.project import Project
-from ampflow_dagster.seeding.seed_files import seeded_models
+from ampflow_dagster.seeding.seed_files import USERS_DATASET, seeded_models
+from ampflow_dagster.seeding.users import has_users
 
 
 def seeded_asset_name(model: str) -> str:
+    """seeded_<model in snake case>; the users file's dataset (`users`) is seeded_users."""
     return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
 
 
@@ -28,6 +30,7 @@ class Blueprint:
     config: AmpflowConfig
     partitions: dg.StaticPartitionsDefinition
     seeded: dict[str, str]  # asset name -> model
+    has_users: bool = False  # some environment has seed_data/<env>/users.jsonl: the seeded_users asset exists
 
     @classmethod
     def of(cls, project: Project) -> Blueprint:
@@ -37,6 +40,7 @@ class Blueprint:
             config=config,
             partitions=dg.StaticPartitionsDefinition(list(config.environments)),
             seeded={seeded_asset_name(model): model for model in seeded_models(project)},
+            has_users=has_users(project),
         )
 
     @property
@@ -45,3 +49,8 @@ class Blueprint:
 
     def asset_of_model(self, model: str) -> str:
         return seeded_asset_name(model)
+
+    @property
+    def seed_datasets(self) -> list[str]:
+        """What the change sensor fingerprints per environment: each seeded model, and the users file."""
+        return [*self.seeded.values(), *([USERS_DATASET] if self.has_users else [])]

@@ -12,7 +12,8 @@ from ampflow_dagster.defs.partitions import seeded_asset_name
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.fingerprint import DigestCache
 from ampflow_dagster.project import Project
-from ampflow_dagster.seeding.seed_files import seeded_models
+from ampflow_dagster.seeding.seed_files import USERS_DATASET, seeded_models
+from ampflow_dagster.seeding.users import has_users
 from ampflow_dagster.staleness import (
     DEPLOYMENT_CHAIN,
     DeployedState,
@@ -69,9 +70,10 @@ def staleness_of(
 ) -> EnvironmentStaleness:
     """What is stale in `environment`: files on disk against what the instance recorded (the sensor's view).
 
-    `models`: the seeded models the definitions declare (default: those with seed files now).
+    `models`: the seed datasets the definitions declare (default: the models with seed files now, and `users`
+    when some environment has a users file).
     """
-    models = sorted(models) if models is not None else seeded_models(project)
+    models = sorted(models) if models is not None else seeded_models(project) + ([USERS_DATASET] if has_users(project) else [])
     amplify, seeds = current_fingerprints(project, load_config(project).environment(environment), models, cache)
     return environment_staleness(
         project, environment, deployed_state(instance, environment), seeded_states(instance, environment, models), seeds, amplify

@@ -37,7 +37,7 @@ def build_change_sensor(blueprint: Blueprint, selection: dg.AssetSelection) -> d
         asset_selection=selection,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Fingerprints amplify/ and every seed file; for environments that allow automated deploys, "
+        description="Fingerprints amplify/ and every seed file (users.jsonl too); for environments that allow automated deploys, "
         "requests runs for exactly the (asset, environment) pairs whose recorded fingerprints differ.",
     )
     def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource):
@@ -53,7 +53,7 @@ def build_change_sensor(blueprint: Blueprint, selection: dg.AssetSelection) -> d
             if busy:  # judging staleness mid-run would request again what that run is about to record
                 checked.append(f"{environment.name}: run {busy.run_id[:8]} is in progress; checking again after it")
                 continue
-            state = staleness_of(context.instance, project, environment.name, cache, list(blueprint.seeded.values()))
+            state = staleness_of(context.instance, project, environment.name, cache, blueprint.seed_datasets)
             if not state.stale:
                 checked.append(
                     f"{environment.name}: amplify/ {state.amplify_fingerprint} is deployed, "

@@ -16,6 +16,8 @@ from ampflow_dagster.project import Project
 SEED_SUFFIXES = (".jsonl", ".json")
 NEWLINE = b"\n"
 MODEL_FILE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# seed_data/<env>/users.jsonl holds the environment's users, not a model's items (Amplify's model names are PascalCase).
+USERS_DATASET = "users"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def seeded_models(project: Project) -> list[str]:
     models = set()
     if project.seed_dir.is_dir():
         for path in project.seed_dir.glob("*/*"):
-            if path.suffix in SEED_SUFFIXES and path.is_file() and MODEL_FILE_NAME.match(path.stem):
+            if path.suffix in SEED_SUFFIXES and path.is_file() and MODEL_FILE_NAME.match(path.stem) and path.stem != USERS_DATASET:
                 models.add(path.stem)
     return sorted(models)
 

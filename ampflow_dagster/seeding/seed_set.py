@@ -18,6 +18,8 @@ from ampflow_dagster.seeding.label_fields import label_choice
 from ampflow_dagster.seeding.keys import Key, ParentKey, attribute_value, given_key, key_hash
 from ampflow_dagster.seeding.model_schema import ModelSchema, Reference, model_schema
 from ampflow_dagster.seeding.seed_files import SeedRecord, fingerprint_of, read_records, seed_files
+from ampflow_dagster.seeding.user_references import referenced_users, resolve_user_references, unknown_user_problems
+from ampflow_dagster.seeding.users import KnownUsers, known_users
 from ampflow_dagster.seeding.validation import field_errors
 from ampflow_dagster.synthesis.desired_state import DesiredBackend, TableSpec
 
@@ -84,6 +86,9 @@ class SeedSet:
     problems: SeedProblems = field(default_factory=SeedProblems)
     problem_keys: set[int] = field(default_factory=set)  # keys named by items with problems
     references: dict[Reference, set[int]] = field(default_factory=dict)  # parent keys the items name, per relationship
+    users: KnownUsers | None = None  # the environment's users file, which {"user": ...} owners name
+    referenced_users: set[str] = field(default_factory=set)  # usernames the items name
+    owners: dict[str, str] | None = None  # username -> "<sub>::<username>", set before writing items that name users
     _stats: list[tuple[int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -114,9 +119,29 @@ class SeedSet:
         for path in self.files:
             assert self.schema is not None, "a seed set read from files is made by load_seed_set"
             for record in read_records(path):
-                yield build_item(self.schema, self.table_spec, self.environment, self.label_field, record.values)
+                yield self._with_owners(build_item(self.schema, self.table_spec, self.environment, self.label_field, record.values))
         if [_stat(path) for path in self.files] != self._stats:
             raise self._changed()
+
+    def user_problems(self, values: dict[str, Any]) -> list[str]:
+        """Notes the users a record names; a problem per user the users file lacks."""
+        assert self.schema is not None and self.users is not None
+        named = list(referenced_users(self.schema, values))
+        self.referenced_users.update(username for _, username in named)
+        return unknown_user_problems(named, self.users.names, self.users.file)
+
+    def _with_owners(self, item: dict[str, Any]) -> dict[str, Any]:
+        """`item` with its {"user": ...} owners as stored: `<sub>::<username>` from the environment's pool."""
+        if not self.referenced_users:
+            return item
+        if self.owners is None:
+            raise SeedError(
+                f"{self.model} seed items of environment '{self.environment.name}' name users "
+                f"({', '.join(sorted(self.referenced_users))}), whose ids were not looked up before writing.",
+                "Seed through seeded_<model>, which looks them up in the environment's user pool after seeded_users.",
+            )
+        assert self.schema is not None
+        return resolve_user_references(self.schema, item, self.owners)
 
     def _changed(self) -> SeedError:
         return SeedError(
@@ -151,6 +176,7 @@ def check_seed_set(
     choice = label_choice(config, schema, table_spec)
     seed_set = SeedSet(environment, model, table_spec, choice.field, files, schema=schema, label_reason=choice.reason)
     seed_set._stats = [_stat(path) for path in files]
+    seed_set.users = known_users(project, environment.name)
     seed_set.references = {reference: set() for reference in references or {}}
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
     try:
@@ -189,6 +215,7 @@ def _check_records(
     for path in files:
         for record in read_records(path):
             problems = field_errors(schema, record.values)
+            problems.extend(seed_set.user_problems(record.values))
             problems.extend(_label_problems(record, label_field, label_field in schema.defaults, environment, other_prefixes))
             if problems:
                 seed_set.problems.extend(path, (f"{record.where}: {problem}" for problem in problems))

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from ampflow_dagster.seeding.model_schema import OWNER_RULE, FieldSpec, ModelSchema
+from ampflow_dagster.seeding.user_references import as_stored_shape
 
 INT32 = (-(2**31), 2**31 - 1)
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2}(:\d{2})?)?$")
@@ -34,7 +35,7 @@ def field_errors(schema: ModelSchema, values: dict[str, Any]) -> list[str]:
     for name, spec in fields.items():
         if spec.model is not None:
             continue
-        value = values.get(name)
+        value = _checked_shape(schema, name, values.get(name))
         if value is None:
             if _must_be_given(schema, spec):
                 errors.append(f"field '{name}' is required ({spec.describe_type()}!) but {'null' if name in values else 'missing'}")
@@ -45,8 +46,14 @@ def field_errors(schema: ModelSchema, values: dict[str, Any]) -> list[str]:
         errors.extend(f"field '{name}': {problem}" for problem in problems)
     for name in schema.undeclared_auth_fields:
         if values.get(name) is not None:
-            errors.extend(f"field '{name}': {problem}" for problem in auth_value_errors(schema, name, values[name]))
+            value = _checked_shape(schema, name, values[name])
+            errors.extend(f"field '{name}': {problem}" for problem in auth_value_errors(schema, name, value))
     return errors
+
+
+def _checked_shape(schema: ModelSchema, name: str, value: Any) -> Any:
+    """An owner field's `{"user": ...}` references are checked as the `<sub>::<username>` they become."""
+    return as_stored_shape(value) if schema.stores_sub_username(name) else value
 
 
 def auth_value_errors(schema: ModelSchema, name: str, value: Any) -> list[str]:
@@ -54,7 +61,8 @@ def auth_value_errors(schema: ModelSchema, name: str, value: Any) -> list[str]:
     rule = "owner" if schema.auth_fields[name] == OWNER_RULE else "group"
     values = value if isinstance(value, list) else [value]
     if not all(isinstance(element, str) for element in values):
-        return [f"expected a {rule} (a string) or a list of them, got {_shown(value)}"]
+        reference = ' or {"user": "<username>"} naming a user of users.jsonl' if schema.stores_sub_username(name) else ""
+        return [f"expected a {rule} (a string{reference}) or a list of them, got {_shown(value)}"]
     if any(not element.strip() for element in values):
         return [f"an empty {rule} matches no user; give a value or leave the field out"]
     if schema.stores_sub_username(name):
@@ -62,7 +70,8 @@ def auth_value_errors(schema: ModelSchema, name: str, value: Any) -> list[str]:
         if wrong:
             return [
                 f"{_shown(wrong[0])} is not an owner as Amplify stores it with the default identity claim: "
-                "'<sub>::<username>' (e.g. \"7d8f...::alice\"); signed-in users see only items whose owner matches them"
+                "'<sub>::<username>' (e.g. \"7d8f...::alice\"), or {\"user\": \"alice\"} for a user of users.jsonl; "
+                "signed-in users see only items whose owner matches them"
             ]
     return []
 

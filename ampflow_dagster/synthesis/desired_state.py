@@ -9,6 +9,9 @@ from typing import Any
 
 from ampflow_dagster.table_names import table_name
 
+# Bumped whenever DesiredBackend gains something synthesis must read: a cache of another format is synthesized again.
+DESIRED_FORMAT = 3
+
 
 @dataclass(frozen=True)
 class IndexSpec:
@@ -50,6 +53,57 @@ class TableSpec:
         return cls(**{**data, "indexes": tuple(IndexSpec(**index) for index in data["indexes"])})
 
 
+# Attributes every Cognito user pool has; any other attribute is a custom one, written `custom:<name>`.
+STANDARD_ATTRIBUTES = (
+    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale", "middle_name",
+    "name", "nickname", "phone_number", "phone_number_verified", "picture", "preferred_username", "profile",
+    "updated_at", "website", "zoneinfo",
+)
+
+
+@dataclass(frozen=True)
+class UserGroupSpec:
+    name: str
+    precedence: int | None = None
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """The Cognito user pool `defineAuth` declares: what a pool must have for seed users to sign in as in the app.
+
+    `username_attributes` are what users sign in with instead of a username (`email`, `phone_number`);
+    with one, Cognito names each user by a generated id (its `sub`). `custom_attributes` maps a custom
+    attribute's name (without `custom:`) to its CloudFormation schema entry. `password_policy` is the
+    pool's PasswordPolicy as declared (MinimumLength, RequireNumbers, ...).
+    """
+
+    username_attributes: tuple[str, ...] = ()
+    auto_verified_attributes: tuple[str, ...] = ()
+    required_attributes: tuple[str, ...] = ()
+    custom_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    password_policy: dict[str, Any] = field(default_factory=dict)
+    case_sensitive_usernames: bool = False
+    groups: tuple[UserGroupSpec, ...] = ()
+    client_auth_flows: tuple[str, ...] = ()
+
+    @property
+    def group_names(self) -> tuple[str, ...]:
+        return tuple(group.name for group in self.groups)
+
+    def attribute_names(self) -> tuple[str, ...]:
+        """Every attribute a user of this pool may carry, as Cognito names them."""
+        return (*STANDARD_ATTRIBUTES, *(f"custom:{name}" for name in self.custom_attributes))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UserPoolSpec:
+        lists = ("username_attributes", "auto_verified_attributes", "required_attributes", "client_auth_flows")
+        return cls(**{
+            **data,
+            **{name: tuple(data.get(name, ())) for name in lists},
+            "groups": tuple(UserGroupSpec(**group) for group in data.get("groups", ())),
+        })
+
+
 @dataclass
 class DesiredBackend:
     """Everything ampflow needs from one synthesis, cached as JSON by the amplify/ fingerprint.
@@ -65,6 +119,7 @@ class DesiredBackend:
 
     `field_defaults` holds, per model, the fields with a default (`a.integer().default(0)`) and the
     text of that default, as the model schema declares it: the introspection leaves them out.
+    `auth` is the user pool `defineAuth` declares (None for a backend without auth).
 
     `variables_digest` identifies the variables synthesis ran with ("" for none): synthesizing the
     same tree with other values is another backend.
@@ -81,6 +136,7 @@ class DesiredBackend:
     has_data_api: bool = True
     variables_digest: str = ""
     field_defaults: dict[str, dict[str, str]] = field(default_factory=dict)
+    auth: UserPoolSpec | None = None
 
     def template_hash(self) -> str:
         """A hash of the table definitions alone: what a deployment must make real."""
@@ -98,9 +154,11 @@ class DesiredBackend:
         return hashes
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "tables": {model: asdict(spec) for model, spec in self.tables.items()}}
+        return {**asdict(self), "tables": {model: asdict(spec) for model, spec in self.tables.items()}, "format": DESIRED_FORMAT}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DesiredBackend:
         tables = {model: TableSpec.from_json(spec) for model, spec in data["tables"].items()}
-        return cls(**{**data, "tables": tables})
+        auth = UserPoolSpec.from_json(data["auth"]) if data.get("auth") else None
+        fields = {key: value for key, value in data.items() if key != "format"}
+        return cls(**{**fields, "tables": tables, "auth": auth})

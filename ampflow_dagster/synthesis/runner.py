@@ -25,8 +25,9 @@ from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
-from ampflow_dagster.synthesis.desired_state import DesiredBackend
+from ampflow_dagster.synthesis.desired_state import DESIRED_FORMAT, DesiredBackend
 from ampflow_dagster.synthesis.field_defaults import field_defaults
+from ampflow_dagster.synthesis.user_pool import user_pool_spec
 from ampflow_dagster.synthesis.toolchain import NodeToolchain, locate_toolchain, require_synthesis_tools
 
 CLIENT_CODE_SCRIPT = Path(__file__).with_name("client_code.mjs")
@@ -41,8 +42,6 @@ VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ampflow sets these for synthesis itself: a variable of the same name would break it.
 RESERVED_VARIABLES = ("CDK_OUTDIR", "CDK_CONTEXT_JSON")
 KEEP_CACHED = 4
-# What a cached synthesis must hold to be used; one written before ampflow read them is made again.
-SYNTHESIS_FIELDS_SINCE_CACHED = ("field_defaults",)
 
 
 def synthesize(
@@ -61,12 +60,12 @@ def synthesize(
     variables = _checked_variables(variables or {})
     fingerprint = fingerprint or amplify_fingerprint(project)
     cached = _cache_file(project, identifier, fingerprint, variables)
-    known = _read_cached(cached)
+    known = _read_cache(cached)
     if known is not None:
         return known
     cached.parent.mkdir(parents=True, exist_ok=True)
     with _locked(cached.parent / ".lock"):
-        known = _read_cached(cached)  # another run may have synthesized it while we waited
+        known = _read_cache(cached)  # another run may have synthesized it while we waited
         if known is not None:
             return known
         desired = _synthesize_with_node(project, identifier, fingerprint, variables)
@@ -78,17 +77,16 @@ def synthesize(
 def cached_synthesis(
     project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str] | None = None
 ) -> DesiredBackend | None:
-    return _read_cached(_cache_file(project, identifier, fingerprint, _checked_variables(variables or {})))
+    return _read_cache(_cache_file(project, identifier, fingerprint, _checked_variables(variables or {})))
 
 
-def _read_cached(cached: Path) -> DesiredBackend | None:
-    """The cached synthesis, unless there is none or it predates something seeding needs from it."""
-    if not cached.is_file():
+def _read_cache(cached: Path) -> DesiredBackend | None:
+    """The cached synthesis, unless there is none or an older ampflow wrote it without what this one reads."""
+    try:
+        data = json.loads(cached.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    data = json.loads(cached.read_text(encoding="utf-8"))
-    if any(name not in data for name in SYNTHESIS_FIELDS_SINCE_CACHED):
-        return None  # synthesized by an older ampflow: synthesize again rather than seed without them
-    return DesiredBackend.from_json(data)
+    return DesiredBackend.from_json(data) if data.get("format") == DESIRED_FORMAT else None
 
 
 def variables_digest(variables: Mapping[str, str]) -> str:
@@ -213,6 +211,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
         has_data_api=has_data_api,
         variables_digest=variables_digest(variables),
         field_defaults=defaults,
+        auth=user_pool_spec(assembly),
     )
 
 

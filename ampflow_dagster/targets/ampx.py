@@ -8,6 +8,7 @@ code alone. Table names then come from the deployed stack's API id.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -25,6 +26,7 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.targets.processes import run_streamed
 from ampflow_dagster.targets.stack_events import SUCCEEDED, failed_events, stack_status
+from ampflow_dagster.targets.user_pools import UserPoolRef
 from ampflow_dagster.verification.table_state import table_differences
 
 BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
@@ -84,6 +86,24 @@ class AmpxTarget(DeployTarget):
                 )
             self._api_id = outputs["awsAppsyncApiId"]
         return self._api_id
+
+    def cognito_client(self) -> Any:
+        return self.client("cognito-idp")
+
+    def user_pool(self, desired: DesiredBackend, log: Log) -> UserPoolRef | None:
+        """The pool Amplify deployed: the stack's userPoolId output, else amplify_outputs.json's auth.user_pool_id."""
+        if desired.auth is None:
+            return None
+        _, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+        pool_id = outputs.get("userPoolId") or _outputs_file_value(self.project.client_dir(self.environment.name), "user_pool_id")
+        if not pool_id:
+            raise DeploymentError(
+                f"Environment '{self.environment.name}' has no deployed user pool: stack {self.stack_name()} has no "
+                f"userPoolId output in {self.aws.region()}.",
+                f"Deploy it first (ampflow deploy {self.environment.name}); amplify/ must define auth with defineAuth.",
+            )
+        client_id = outputs.get("webClientId") or _outputs_file_value(self.project.client_dir(self.environment.name), "user_pool_client_id")
+        return UserPoolRef(pool_id, self.environment.name, client_id or None)
 
     def describe(self) -> dict[str, Any]:
         region = self.aws.region()
@@ -196,6 +216,15 @@ class AmpxTarget(DeployTarget):
         shutil.rmtree(directory, ignore_errors=True)
         staging.rename(directory)
         return sorted(path for path in directory.rglob("*") if path.is_file())
+
+
+def _outputs_file_value(directory: Path, key: str) -> str | None:
+    """`auth.<key>` of the amplify_outputs.json ampx wrote for the environment, if any."""
+    try:
+        value = json.loads((directory / "amplify_outputs.json").read_text(encoding="utf-8")).get("auth", {}).get(key)
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 class SandboxTarget(AmpxTarget):

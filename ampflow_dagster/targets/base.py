@@ -15,6 +15,7 @@ from ampflow_dagster.isolation import EnvironmentGate
 from ampflow_dagster.planning import PlannedChange, plan_table_changes
 from ampflow_dagster.table_names import belongs_to_api, model_of, table_name
 from ampflow_dagster.targets.dynamodb_tables import list_tables
+from ampflow_dagster.targets.user_pools import UserPoolRef
 from ampflow_dagster.verification.table_state import LiveTable, read_live_table, read_live_tables, table_differences
 
 Log = Callable[[str], None]
@@ -91,6 +92,14 @@ class DeployTarget(ABC):
             desired, live, names, undeclared,
             replaces_on_index_change=self.replaces_on_index_change, recreate_all=force and self.recreates_on_force,
         )
+
+    def cognito_client(self) -> Any:
+        """A botocore cognito-idp client for this environment's user pool."""
+        raise NotImplementedError
+
+    def user_pool(self, desired: DesiredBackend, log: Log) -> UserPoolRef | None:
+        """The environment's user pool, where seed users go; None when amplify/ declares no auth."""
+        raise NotImplementedError
 
     @abstractmethod
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:

@@ -92,7 +92,7 @@ class EmbeddedEmulator:
         }
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                [sys.executable, "-m", "ampflow_dagster.targets.emulator_server", "-H", "127.0.0.1", "-p", str(port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=environment, start_new_session=True,  # outlives the run that started it
             )

@@ -16,24 +16,26 @@ from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.table_names import local_api_id
+from ampflow_dagster.table_names import local_api_id, local_user_pool_name
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, find_user_pool
 from ampflow_dagster.verification.table_state import read_live_table, table_differences
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+COGNITO_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_COGNITO_IDP", "AWS_ENDPOINT_URL")
 PAST_TENSE = {"create": "created", "update": "updated", "replace": "replaced", "recreate": "recreated",
               "delete": "deleted", "none": "unchanged"}
 
 
-def configured_endpoint(aws: AwsSettings) -> tuple[str, str] | None:
+def configured_endpoint(aws: AwsSettings, variables: tuple[str, ...] = ENDPOINT_VARIABLES) -> tuple[str, str] | None:
     """(endpoint, where it was configured), if the user points ampflow at their own endpoint."""
     if aws.endpoint_url:
         return aws.endpoint_url, "the aws resource's endpoint_url"
-    for variable in ENDPOINT_VARIABLES:
+    for variable in variables:
         if os.environ.get(variable):
             return os.environ[variable], variable
     return None
@@ -55,6 +57,7 @@ class LocalTarget(DeployTarget):
         self._endpoint: str | None = None
         self._endpoint_source = ""
         self._api_id: str | None = None
+        self._cognito: Any = None
 
     def backend_identifier(self, namespace: str) -> BackendIdentifier:
         return BackendIdentifier(namespace=namespace, name=self.environment.name, type="sandbox")
@@ -70,9 +73,34 @@ class LocalTarget(DeployTarget):
             if configured:
                 self._endpoint, self._endpoint_source = configured
             else:
-                emulator = EmbeddedEmulator(self.project.state_dir / "emulator").ensure_running()
-                self._endpoint, self._endpoint_source = emulator.endpoint, "embedded emulator"
+                self._endpoint, self._endpoint_source = self._emulator_endpoint(), "embedded emulator"
         return self._endpoint
+
+    def _emulator_endpoint(self) -> str:
+        return EmbeddedEmulator(self.project.state_dir / "emulator").ensure_running().endpoint
+
+    def cognito_client(self) -> Any:
+        """Cognito where the user points ampflow (AWS_ENDPOINT_URL_COGNITO_IDP, AWS_ENDPOINT_URL), else the emulator.
+
+        A DynamoDB-only endpoint (DynamoDB Local) has no Cognito, so AWS_ENDPOINT_URL_DYNAMODB never counts here.
+        """
+        if self._cognito is None:
+            configured = configured_endpoint(self.aws, COGNITO_ENDPOINT_VARIABLES)
+            endpoint = configured[0] if configured else self._emulator_endpoint()
+            self._cognito = self.aws.client("cognito-idp", endpoint, allow_emulator_credentials=True)
+        return self._cognito
+
+    def user_pool(self, desired: DesiredBackend, log: Log) -> UserPoolRef | None:
+        """The environment's own pool in the emulator, named after its API id: found, or built from the synthesized auth."""
+        if desired.auth is None:
+            return None
+        return ensure_user_pool(self.cognito_client(), local_user_pool_name(self.api_id()), desired.auth, self.environment.name, log)
+
+    def drift(self, desired: DesiredBackend) -> list[str]:
+        reasons = super().drift(desired)
+        if desired.auth is not None and find_user_pool(self.cognito_client(), local_user_pool_name(self.api_id())) is None:
+            reasons.append(f"user pool {local_user_pool_name(self.api_id())} does not exist")
+        return reasons
 
     def dynamodb_client(self) -> Any:
         if self._client is None:
@@ -117,4 +145,5 @@ class LocalTarget(DeployTarget):
                 done = update_table_in_place(client, change.table, spec, table_differences(spec, live.spec))
                 log(f"Updated {change.table}: {', '.join(done)}")
             report.changes.append(TableChange(change.model, change.table, PAST_TENSE[change.action], change.details))
+        self.user_pool(desired, log)
         return report
