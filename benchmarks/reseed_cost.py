@@ -2,8 +2,9 @@
 
 One table, measured twice in one run: holding only the seed items, then also holding the
 app's own items (the production case). ampflow reads the seed keys named by its record of
-what it wrote; the figure without a record (the prefix scan a new machine falls back to)
-shows what every reseed cost before.
+what it wrote. Without a record it scans the table for the prefix, as every reseed did
+before; that is not timed here: moto restarts each Scan page from the table's first item,
+so scanning 200,000 items takes many minutes on the emulator (30,000 took 22 s).
 """
 
 from __future__ import annotations
@@ -53,14 +54,9 @@ def run(size: dict[str, int]) -> list[Result]:
         beside, outcome = reseed_time(app, resource, table.name, record, size["repeats"])
         assert outcome.written == 0 and outcome.unchanged == seeds, outcome
         result.figure(f"with {app_items:,} app items: unchanged reseed", f"{seconds(beside)}, {outcome.items_read:,} items read")
-        scanned, without = timed(lambda: seed(app, resource, table.name))
-        result.figure(
-            "the same without a record (prefix scan, a new machine)", f"{seconds(scanned)}, {without.items_read:,} items read"
-        )
         read = outcome.items_read
     result.ratio(Ratio("items read / seed items, beside the app's items", read / seeds, 1.1, at_least=False))
     result.ratio(Ratio("reseed beside the app's items / reseed alone", beside / alone, 1.5, at_least=False))
-    result.ratio(Ratio("prefix scan / reseed by seed keys, beside the app's items", scanned / beside))
     return [result]
 
 
