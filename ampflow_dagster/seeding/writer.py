@@ -67,6 +67,8 @@ class _TableState:
     stale: list[Key]  # ampflow's items of this environment that the seed set no longer has
     read: int = 0
     left_alone: int = 0
+    differing: int | None = None  # seed items the table lacks or holds otherwise (known when the seed keys were read)
+    record: LedgerBuilder | None = None  # the seed set as found in place, when the seed keys were read
 
 
 def apply_seed_set(
@@ -91,8 +93,14 @@ def apply_seed_set(
         state = _scan_for_prefix(dynamodb, table, gate, seed_set)
     if state.conflicts:
         _refuse_conflicts(table, seed_set, state.conflicts)
+    if state.differing == 0 and not state.stale and state.record is not None:
+        # Every seed item is in place: the read was the whole pass (no second read of the seed files).
+        return SeedResult(
+            table=table, written=0, unchanged=seed_set.count, removed=0, created=0, updated=0, items_read=state.read,
+            read_by=READ_BY_KEYS, left_alone=state.left_alone, ledger=state.record.build(),
+        )
     created = updated = unchanged = 0
-    record = LedgerBuilder(environment.name, seed_set.model, table, spec.key_attributes, seed_set.label_field, environment.prefix)
+    record = _new_record(seed_set, table)
     with ConcurrentBatchWriter(table_resource, seed_set.table_spec.key_attributes, workers) as writer:
 
         def put(item: dict[str, Any], current: dict[str, Any] | None) -> None:
@@ -143,16 +151,22 @@ def apply_seed_set(
 
 def _read_recorded(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: SeedSet, ledger: SeedLedger | None) -> _TableState:
     """Read the seed keys and the recorded keys the seed set no longer has; every other item stays unread."""
-    state = _TableState(digests={}, conflicts=[], stale=[])
+    state = _TableState(digests={}, conflicts=[], stale=[], differing=0, record=_new_record(seed_set, table))
     spec = seed_set.table_spec
-    wanted = ((seed_set.key_of(item), content_digest(item, spec)) for item in seed_set.items())
-    for (key, seed_digest), found in _read_keys(dynamodb, table, spec.key_attributes, wanted):
+    wanted = (
+        (seed_set.key_of(item), (content_digest(item, spec), any(name in item for name in TIMESTAMPS))) for item in seed_set.items()
+    )
+    for (key, (seed_digest, sets_timestamps)), found in _read_keys(dynamodb, table, spec.key_attributes, wanted):
+        hashed = key_hash(key)
+        state.record.add(hashed, key, seed_digest)
         if found is None:
+            state.differing += 1
             continue
         state.read += 1
-        hashed, digest = key_hash(key), content_digest(found, spec)
+        digest = content_digest(found, spec)
         if (ledger is not None and ledger.holds(hashed)) or seed_set.owns(found) or digest == seed_digest:
             state.digests[hashed] = digest  # ampflow's, or already exactly the seed item
+            state.differing += digest != seed_digest or sets_timestamps  # timestamps given: compared exactly later
         else:
             state.conflicts.append(key)
     if ledger is None:
@@ -168,6 +182,11 @@ def _read_recorded(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: S
         else:
             state.left_alone += 1
     return state
+
+
+def _new_record(seed_set: SeedSet, table: str) -> LedgerBuilder:
+    spec, environment = seed_set.table_spec, seed_set.environment
+    return LedgerBuilder(environment.name, seed_set.model, table, spec.key_attributes, seed_set.label_field, environment.prefix)
 
 
 def _still_ampflows(ledger: SeedLedger, found: dict[str, Any], recorded: int, spec: TableSpec) -> bool:
