@@ -134,11 +134,13 @@ def test_init_then_dev_on_an_app_with_auth_storage_and_a_function(tmp_path: Path
     init = succeeded(app.ampflow("init"))
     config = (app.root / "ampflow.toml").read_text()
     assert 'project_id = "' in config
-    assert "SensorReading" in config and "SensorReading" in init  # no safe label field: said, not guessed
-    assert not (app.root / "seed_data" / "development" / "SensorReading.jsonl").exists()
+    assert "SensorReading's seed items carry no prefix" in config and "SensorReading" in init  # no safe label field: said
+    assert (app.root / "seed_data" / "development" / "SensorReading.jsonl").exists()
     dev = succeeded(app.ampflow("dev"))
     assert "amplify_dev [development] succeeded" in dev
     assert len(app.items("Journal")) == 1
+    (reading,) = app.items("SensorReading")  # seeded as given: its composite key carries no prefix
+    assert not any(str(value).startswith("[DEV]") for value in reading.values())
 
 
 def test_init_then_dev_on_the_oldest_supported_amplify(tmp_path: Path, oldest_install: Path, stop_emulators: None) -> None:
