@@ -13,7 +13,7 @@ from typing import Any
 
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import AmpflowError
-from ampflow_dagster.table_names import belongs_to_api, local_user_pool_name
+from ampflow_dagster.tables.names import belongs_to_api, local_user_pool_name
 
 
 class IsolationError(AmpflowError):

@@ -18,7 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.verification.table_state import LiveTable, table_differences
+from ampflow_dagster.tables.differences import table_differences
+from ampflow_dagster.tables.live import LiveTable
 
 DESTRUCTIVE = ("replace", "delete", "recreate")
 

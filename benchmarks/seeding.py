@@ -14,7 +14,7 @@ from ampflow_dagster.environments import load_config
 from ampflow_dagster.seeding.ledger import SeedLedger
 from ampflow_dagster.seeding.seed_set import load_seed_set
 from ampflow_dagster.seeding.writer import apply_seed_set
-from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table
+from ampflow_dagster.tables.dynamodb import create_table, delete_table
 
 from benchmarks.common import (
     Ratio,

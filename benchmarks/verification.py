@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ampflow_dagster.synthesis.desired_state import TableSpec
-from ampflow_dagster.targets.dynamodb_tables import create_table
-from ampflow_dagster.verification.table_state import read_live_tables
+from ampflow_dagster.tables.dynamodb import create_table
+from ampflow_dagster.tables.live import read_live_tables
 
 from benchmarks.common import Ratio, Result, dynamodb_resource, emulator, latency_proxy, median_time, seconds, temporary_directory
 

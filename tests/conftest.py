@@ -19,12 +19,12 @@ from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.project import Project
-from ampflow_dagster.table_names import local_api_id, table_name
+from ampflow_dagster.tables.names import local_api_id, table_name
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 REPO = Path(__file__).resolve().parents[1]
 CLOUD_IDENTIFIERS = (

@@ -18,7 +18,7 @@ import pytest
 from ampflow_dagster.project import Project
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import REPO, copy_fixture
 from dagster_ui import ampflow_ui, processes_with

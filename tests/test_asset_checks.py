@@ -13,8 +13,8 @@ import dagster as dg
 from ampflow_dagster.defs.checks import OTHER_TABLES, seed_count_result, table_shape_models
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.verification.seed_counts import SeedCount
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.seeding.seed_counts import SeedCount
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, failure_text, materialized
 

@@ -18,7 +18,8 @@ from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.staleness import DeployedState
-from ampflow_dagster.workflow import EnvironmentWorkspace, deploy_backend
+from ampflow_dagster.workflow.deployment import deploy_backend
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from ampflow_dagster.targets.aws import AwsSettings
 
 from conftest import CLOUD_IDENTIFIERS, REPO, App, failure_text, materialized

@@ -112,7 +112,7 @@ import sys, time
 from pathlib import Path
 from ampflow_dagster.project import Project
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 workspace = EnvironmentWorkspace.open(Project(Path(sys.argv[1])), sys.argv[2], AwsSettings())
 with workspace.exclusive():
     start = time.monotonic()

@@ -18,7 +18,7 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.synthesis.field_defaults import field_defaults
 from ampflow_dagster.synthesis.runner import cached_synthesis, synthesize
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, copy_fixture, materialized
 from test_seed_validation import seed, write

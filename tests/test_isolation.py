@@ -9,7 +9,8 @@ from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.seeding.seed_set import SeedSet
 from ampflow_dagster.seeding.writer import apply_seed_set
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
+from ampflow_dagster.workflow.seeding import prepare_seed_set
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App
 
@@ -57,7 +58,7 @@ def test_a_development_deployment_cannot_touch_a_production_table(app: App, both
 
 
 def test_clean_removes_only_this_environments_prefixed_items_when_no_record_is_known(app: App, both) -> None:
-    from ampflow_dagster.workflow import clean_environment
+    from ampflow_dagster.workflow.seeding import clean_environment
 
     development, _ = both
     table = app.dynamodb().Table(app.table_name("development", "Todo"))

@@ -21,7 +21,7 @@ from ampflow_dagster.seeding.model_schema import model_schemas
 from ampflow_dagster.seeding.seed_set import label_field_for, load_seed_set
 from ampflow_dagster.synthesis.desired_state import DesiredBackend, IndexSpec, TableSpec
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import GENERATED, copy_app
 

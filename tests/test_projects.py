@@ -16,7 +16,7 @@ from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.fingerprint import amplify_fingerprint, backend_fingerprint
 from ampflow_dagster.project import Project, discover_project
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, copy_app, failure_text
 

@@ -12,7 +12,8 @@ from ampflow_dagster.errors import SeedError
 from ampflow_dagster.seeding.seed_set import SeedSet
 from ampflow_dagster.seeding.writer import READ_BY_KEYS, READ_BY_SCAN, apply_seed_set
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
+from ampflow_dagster.workflow.seeding import prepare_seed_set
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, materialized
 

@@ -19,7 +19,8 @@ from ampflow_dagster.seeding.seed_run import check_seed_run
 from ampflow_dagster.seeding.seed_set import load_seed_set
 from ampflow_dagster.seeding.writer import content_digest, stored_item
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace, prepare_seed_set
+from ampflow_dagster.workflow.seeding import prepare_seed_set
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, copy_app, copy_fixture, materialized
 

@@ -13,8 +13,8 @@ from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.verification.table_state import read_live_table
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.tables.live import read_live_table
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, copy_app
 

@@ -22,10 +22,10 @@ from ampflow_dagster.seeding.seed_set import load_seed_set
 from ampflow_dagster.seeding.user_references import resolve_user_references
 from ampflow_dagster.seeding.model_schema import model_schemas
 from ampflow_dagster.seeding.users import load_seed_users
-from ampflow_dagster.table_names import local_api_id, local_user_pool_name
+from ampflow_dagster.tables.names import local_api_id, local_user_pool_name
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.user_pools import find_user_pool
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, copy_fixture, failure_text, materialized
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ampflow_dagster.table_names import local_api_id
+from ampflow_dagster.tables.names import local_api_id
 
 from conftest import App, failure_text, materialized
 

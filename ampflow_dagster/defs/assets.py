@@ -16,14 +16,10 @@ from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.planning import plan_markdown
 from ampflow_dagster.verification.authorization import authorization_modes
-from ampflow_dagster.workflow import (
-    deploy_backend,
-    generate_client,
-    inspect_tables,
-    prepare_seed_set,
-    require_matching_tables,
-    seed_model,
-)
+from ampflow_dagster.verification.tables import inspect_tables, require_matching_tables
+from ampflow_dagster.workflow.client import generate_client
+from ampflow_dagster.workflow.deployment import deploy_backend
+from ampflow_dagster.workflow.seeding import prepare_seed_set, seed_model
 from ampflow_dagster.defs.checks import (
     DEFAULT_AUTHORIZATION_MODE,
     SEED_COUNT,
@@ -46,7 +42,7 @@ from ampflow_dagster.defs.records import (
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, read_seed_record
 from ampflow_dagster.seeding.seed_files import USERS_DATASET
-from ampflow_dagster.workflow_users import UsersOutcome, owners_for, seed_users
+from ampflow_dagster.workflow.users import UsersOutcome, owners_for, seed_users
 
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
@@ -71,8 +67,11 @@ def reported_as_failure() -> Iterator[None]:
     try:
         yield
     except AmpflowError as error:
-        metadata = {"resolution": error.resolution, **{k: dg.MetadataValue.md(v) for k, v in error.details.items()}}
-        raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from None
+        metadata = {"code": error.code, "resolution": error.resolution}
+        if error.cause_text:
+            metadata["cause"] = error.cause_text
+        metadata.update({k: dg.MetadataValue.md(v) for k, v in error.details.items()})
+        raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from error
 
 
 def run_environment(context: dg.AssetExecutionContext) -> str:

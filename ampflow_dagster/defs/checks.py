@@ -17,8 +17,8 @@ import dagster as dg
 
 from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
-from ampflow_dagster.verification.seed_counts import SeedCount
-from ampflow_dagster.workflow import TableCheck, redeploy_advice
+from ampflow_dagster.seeding.seed_counts import SeedCount
+from ampflow_dagster.verification.tables import TableCheck, redeploy_advice
 
 SEED_COUNT = "seed_count"
 DEFAULT_AUTHORIZATION_MODE = "default_authorization_mode"

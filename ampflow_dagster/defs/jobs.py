@@ -8,7 +8,8 @@ from ampflow_dagster.defs.assets import PINNED_ENVIRONMENT_TAG, WorkflowAssets, 
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import read_seed_record, write_seed_record
-from ampflow_dagster.workflow import clean_environment, destroy_environment
+from ampflow_dagster.workflow.deployment import destroy_environment
+from ampflow_dagster.workflow.seeding import clean_environment
 
 # The jobs named for one environment, as the npm scripts were: (job, environment, npm script).
 ENVIRONMENT_JOBS = (("amplify_dev", "development", "amplify:dev"), ("amplify_prod", "production", "amplify:prod"))

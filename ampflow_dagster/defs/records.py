@@ -1,16 +1,20 @@
-"""What the instance recorded about each (asset, environment): read by the assets, the sensor and the CLI.
+"""What the instance recorded about each (asset, environment), and whether an environment is current.
 
-Light on purpose (Dagster itself, nothing of dagster-aws): `ampflow dev` reads these
-to decide that nothing needs to run, and it should not pay for more imports than that.
+Read by the assets, the sensor, `ampflow status` and `ampflow dev`. Light on purpose
+(Dagster itself, nothing of dagster-aws): `ampflow dev` reads these to decide that
+nothing needs to run, and it should not pay for more imports than that.
 """
+
+from __future__ import annotations
 
 from typing import Any
 
 import dagster as dg
 
 from ampflow_dagster.defs.partitions import seeded_asset_name
-from ampflow_dagster.environments import load_config
-from ampflow_dagster.fingerprint import DigestCache
+from ampflow_dagster.environments import AmpflowConfig, load_config
+from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.fingerprint import DigestCache, digest_cache
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import USERS_DATASET, seeded_models
 from ampflow_dagster.seeding.users import has_users
@@ -66,15 +70,72 @@ def stale_asset_names(state: EnvironmentStaleness) -> list[str]:
 
 
 def staleness_of(
-    instance: dg.DagsterInstance, project: Project, environment: str, cache: DigestCache, models: list[str] | None = None
+    instance: dg.DagsterInstance, project: Project, environment: str, cache: DigestCache, models: list[str] | None = None,
+    config: AmpflowConfig | None = None,
 ) -> EnvironmentStaleness:
     """What is stale in `environment`: files on disk against what the instance recorded (the sensor's view).
 
     `models`: the seed datasets the definitions declare (default: the models with seed files now, and `users`
-    when some environment has a users file).
+    when some environment has a users file). `config`: ampflow.toml as already read (default: read it).
     """
     models = sorted(models) if models is not None else seeded_models(project) + ([USERS_DATASET] if has_users(project) else [])
-    amplify, seeds = current_fingerprints(project, load_config(project).environment(environment), models, cache)
+    settings = (config or load_config(project)).environment(environment)
+    amplify, seeds = current_fingerprints(project, settings, models, cache)
     return environment_staleness(
         project, environment, deployed_state(instance, environment), seeded_states(instance, environment, models), seeds, amplify
     )
+
+
+def current_staleness(instance: dg.DagsterInstance, project: Project, environment: str, config: AmpflowConfig) -> EnvironmentStaleness:
+    """`staleness_of` with the project's digest cache, saved afterwards (what `ampflow status` and `ampflow dev` show)."""
+    cache = digest_cache(project)
+    state = staleness_of(instance, project, environment, cache, config=config)
+    cache.save()
+    return state
+
+
+def up_to_date(instance: dg.DagsterInstance, project: Project, environment: str, config: AmpflowConfig) -> str | None:
+    """What was checked, if every asset of `environment` is current and its tables match; None otherwise.
+
+    The sensor's checks (fingerprints against the latest materializations: no Node, no
+    writes), then a describe of each table against the cached synthesis. Any error (the
+    endpoint does not answer, a variable is missing) means "not known to be current".
+    """
+    try:
+        state = current_staleness(instance, project, environment, config)
+        if state.stale:
+            return None
+        if not all(latest_metadata(instance, dg.AssetKey(name), environment) for name in ("verified_tables", "api_client")):
+            return None
+        if not (project.client_dir(environment) / "amplify_outputs.json").is_file():
+            return None
+        tables = matching_tables(project, environment, state.amplify_fingerprint, config)
+    except AmpflowError:
+        return None
+    if tables is None:
+        return None
+    return f"amplify/ {state.amplify_fingerprint} deployed, {state.checked_seed_files} seed datasets unchanged, {tables} tables match"
+
+
+def matching_tables(project: Project, environment: str, fingerprint: str, config: AmpflowConfig) -> int | None:
+    """How many tables match the cached synthesis of `fingerprint`; None if any differs or none is cached."""
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+
+    workspace = EnvironmentWorkspace.open(project, environment, AwsSettings(), config)
+    desired = cached_desired(workspace, fingerprint)
+    if desired is None or workspace.target.drift(desired):
+        return None
+    return len(desired.tables)
+
+
+def cached_desired(workspace: Any, fingerprint: str) -> Any:
+    """The synthesized backend for `fingerprint` if it is cached: never starts Node."""
+    from ampflow_dagster.synthesis.runner import cached_synthesis
+
+    project = workspace.project
+    try:
+        variables = workspace.environment.synthesis_variables()
+    except AmpflowError:  # a variable is missing: nothing was synthesized with it
+        return None
+    return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint, variables)

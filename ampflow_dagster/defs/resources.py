@@ -8,7 +8,7 @@ from dagster_aws.utils import ResourceWithBoto3Configuration
 from ampflow_dagster.environments import AmpflowConfig, load_config
 from ampflow_dagster.project import Project, discover_project
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 
 class AwsResource(ResourceWithBoto3Configuration):

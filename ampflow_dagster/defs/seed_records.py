@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import dagster as dg
+from dagster._core.log_manager import DagsterLogManager
 from dagster_aws.s3 import S3PickleIOManager, S3Resource
 
 from ampflow_dagster.errors import SeedError
@@ -34,6 +35,7 @@ def read_seed_record(
 ) -> SeedLedger | None:
     """The record the last successful materialization of `asset` for `environment` left; None if there is none."""
     context = dg.build_input_context(asset_key=dg.AssetKey(asset), partition_key=environment, asset_partitions_def=partitions)
+    context._log = _quiet_log()  # noqa: SLF001 - the built context logs to the console at DEBUG, over ampflow's own output
     try:
         record = io_manager.load_input(context)
     except FileNotFoundError:
@@ -42,7 +44,8 @@ def read_seed_record(
         raise SeedError(
             f"ampflow's record of the {asset} items it wrote for '{environment}' could not be read: {error}",
             f"Check the Dagster instance's storage (or the bucket in {BUCKET_VARIABLE}) is reachable, then run again.",
-        ) from None
+            code="SeedRecordUnreadable",
+        ) from error
     if isinstance(record, dict):  # how UPathIOManager returns a partition it loaded
         record = record.get(environment)
     return record if isinstance(record, SeedLedger) else None
@@ -53,4 +56,10 @@ def write_seed_record(
 ) -> None:
     """Replace the stored record of `asset` for `environment` (used by `clean`, which is not a materialization)."""
     context = dg.build_output_context(asset_key=dg.AssetKey(asset), partition_key=environment, asset_partitions_def=partitions)
+    context._log = _quiet_log()  # noqa: SLF001 - as in read_seed_record
     io_manager.handle_output(context, record)
+
+
+def _quiet_log() -> DagsterLogManager:
+    """A log manager with no loggers: the step that reads or writes a record reports it itself, in its metadata."""
+    return DagsterLogManager.create(loggers=[])

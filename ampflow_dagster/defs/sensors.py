@@ -53,7 +53,7 @@ def build_change_sensor(blueprint: Blueprint, selection: dg.AssetSelection) -> d
             if busy:  # judging staleness mid-run would request again what that run is about to record
                 checked.append(f"{environment.name}: run {busy.run_id[:8]} is in progress; checking again after it")
                 continue
-            state = staleness_of(context.instance, project, environment.name, cache, blueprint.seed_datasets)
+            state = staleness_of(context.instance, project, environment.name, cache, blueprint.seed_datasets, config)
             if not state.stale:
                 checked.append(
                     f"{environment.name}: amplify/ {state.amplify_fingerprint} is deployed, "

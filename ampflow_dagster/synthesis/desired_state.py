@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ampflow_dagster.table_names import table_name
+from ampflow_dagster.tables.names import table_name
 
 # Bumped whenever DesiredBackend gains something synthesis must read: a cache of another format is synthesized again.
 DESIRED_FORMAT = 3

@@ -8,7 +8,6 @@ never starts Node again.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -16,12 +15,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from ampflow_dagster.errors import SynthesisError
 from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
@@ -64,7 +63,7 @@ def synthesize(
     if known is not None:
         return known
     cached.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(cached.parent / ".lock"):
+    with exclusive_lock(cached.parent / ".lock"):
         known = _read_cache(cached)  # another run may have synthesized it while we waited
         if known is not None:
             return known
@@ -332,16 +331,6 @@ def _relative(project: Project, file: str) -> str:
             return path.resolve().relative_to(project.root.resolve()).as_posix()
         except ValueError:
             return file
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_atomically(path: Path, text: str) -> None:

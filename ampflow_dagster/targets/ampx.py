@@ -1,4 +1,4 @@
-"""Cloud targets that deploy with Amplify's own CLI: `sandbox` and `branch`.
+"""What the cloud targets that deploy with Amplify's own CLI share (`sandbox.py`, `branch.py`).
 
 `ampx` decides what is deployed; ampflow checks credentials and CDK bootstrap first,
 streams ampx's output into the run, and decides success from the CloudFormation stack
@@ -17,17 +17,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import ConfigurationError, DeploymentError
+from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.project import Project
-from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
-from ampflow_dagster.targets.processes import run_streamed
+from ampflow_dagster.processes import run_streamed
 from ampflow_dagster.targets.stack_events import SUCCEEDED, failed_events, stack_status
 from ampflow_dagster.targets.user_pools import UserPoolRef
-from ampflow_dagster.verification.table_state import table_differences
 
 BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 MAX_REASONS = 10
@@ -225,49 +223,3 @@ def _outputs_file_value(directory: Path, key: str) -> str | None:
     except (FileNotFoundError, json.JSONDecodeError, AttributeError):
         return None
     return value if isinstance(value, str) else None
-
-
-class SandboxTarget(AmpxTarget):
-    kind = "sandbox"
-    replaces_on_index_change = True
-
-    @property
-    def identifier(self) -> str:
-        return self.environment.sandbox_identifier or self.environment.name
-
-    def backend_identifier(self, namespace: str) -> BackendIdentifier:
-        return BackendIdentifier(namespace=namespace, name=self.identifier, type="sandbox")
-
-    def deploy_command(self) -> list[str]:
-        out = self.project.client_dir(self.environment.name)
-        out.mkdir(parents=True, exist_ok=True)
-        return ["npx", "ampx", "sandbox", "--once", "--identifier", self.identifier, "--outputs-out-dir", str(out)]
-
-    def destroy(self, log: Log) -> None:
-        if self.environment.protected:
-            raise ConfigurationError(
-                f"Refusing to destroy protected environment '{self.environment.name}'.",
-                "Protected environments are never torn down by ampflow; set protected = false in ampflow.toml first "
-                "if you really mean it.",
-            )
-        command = ["npx", "ampx", "sandbox", "delete", "--yes", "--identifier", self.identifier]
-        log(f"Running {' '.join(command)}")
-        finished = run_streamed(command, self.project.root, self.command_environment(), log)
-        if finished.returncode != 0:
-            raise DeploymentError(f"`ampx sandbox delete` failed (exit {finished.returncode}).", "See its output above.")
-
-
-class BranchTarget(AmpxTarget):
-    kind = "branch"
-
-    def backend_identifier(self, namespace: str) -> BackendIdentifier:
-        return BackendIdentifier(namespace=str(self.environment.app_id), name=str(self.environment.branch), type="branch")
-
-    def deploy_command(self) -> list[str]:
-        out = self.project.client_dir(self.environment.name)
-        out.mkdir(parents=True, exist_ok=True)
-        return ["npx", "ampx", "pipeline-deploy", "--branch", str(self.environment.branch),
-                "--app-id", str(self.environment.app_id), "--outputs-out-dir", str(out)]
-
-    def command_environment(self) -> dict[str, str]:
-        return {**super().command_environment(), "CI": "1"}  # pipeline-deploy refuses to run without it

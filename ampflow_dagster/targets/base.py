@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import ConfigurationError, DeploymentError
+from ampflow_dagster.errors import DeploymentError, DestroyRefused
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.isolation import EnvironmentGate
 from ampflow_dagster.planning import PlannedChange, plan_table_changes
-from ampflow_dagster.table_names import belongs_to_api, model_of, table_name
-from ampflow_dagster.targets.dynamodb_tables import list_tables
+from ampflow_dagster.tables.names import belongs_to_api, model_of, table_name
+from ampflow_dagster.tables.dynamodb import list_tables
 from ampflow_dagster.targets.user_pools import UserPoolRef
-from ampflow_dagster.verification.table_state import LiveTable, read_live_table, read_live_tables, table_differences
+from ampflow_dagster.tables.differences import table_differences
+from ampflow_dagster.tables.live import LiveTable, read_live_table, read_live_tables
 
 Log = Callable[[str], None]
 
@@ -106,11 +107,8 @@ class DeployTarget(ABC):
         """Write the environment's amplify_outputs.json and GraphQL statements into `directory`."""
 
     def destroy(self, log: Log) -> None:
-        raise ConfigurationError(
-            f"Environment '{self.environment.name}' (target {self.kind}) cannot be destroyed by ampflow.",
-            "Only sandbox environments are torn down (ampx sandbox delete); remove branch backends in the Amplify "
-            "console, and local ones with `ampflow clean` or `ampflow force`.",
-        )
+        """Tear the environment's backend down; only the sandbox target can."""
+        DestroyRefused.check(self.environment)
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -8,7 +8,6 @@ new server starts: tables and items survive a restart of the emulator.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -18,12 +17,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.locks import exclusive_lock
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 REPLAY_TIMEOUT_SECONDS = 600.0
@@ -50,7 +48,7 @@ class EmbeddedEmulator:
     def ensure_running(self) -> RunningEmulator:
         """The running emulator, started (and its recorded state replayed) if none answers."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with exclusive_lock(self.state_dir / "emulator.lock"):
             known = self.running()
             if known is not None:
                 return known
@@ -70,7 +68,7 @@ class EmbeddedEmulator:
         """Stop the emulator if it runs; its recording stays, so the next start restores it."""
         if not self.state_dir.is_dir():
             return False
-        with self._lock():
+        with exclusive_lock(self.state_dir / "emulator.lock"):
             emulator = self.running()
             if emulator is None:
                 return False
@@ -163,15 +161,6 @@ class EmbeddedEmulator:
             return int(json.loads(self.server_file.read_text(encoding="utf-8"))["port"])
         except (FileNotFoundError, json.JSONDecodeError, KeyError, ValueError):
             return None
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        with (self.state_dir / "emulator.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _process_alive(pid: int) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.project import Project
-from ampflow_dagster.targets.ampx import BranchTarget, SandboxTarget
+from ampflow_dagster.targets.branch import BranchTarget
+from ampflow_dagster.targets.sandbox import SandboxTarget
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeployTarget
 from ampflow_dagster.targets.local import LocalTarget

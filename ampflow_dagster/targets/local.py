@@ -16,14 +16,15 @@ from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.table_names import local_api_id, local_user_pool_name
+from ampflow_dagster.tables.names import local_api_id, local_user_pool_name
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
-from ampflow_dagster.targets.dynamodb_tables import create_table, delete_table, update_table_in_place
+from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, find_user_pool
-from ampflow_dagster.verification.table_state import read_live_table, table_differences
+from ampflow_dagster.tables.differences import table_differences
+from ampflow_dagster.tables.live import read_live_table
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 COGNITO_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_COGNITO_IDP", "AWS_ENDPOINT_URL")

@@ -1,6 +1,6 @@
 """The workflow's users step: an environment's seed users into its own user pool, and their ids for owner fields.
 
-Like workflow.py, plain functions the Dagster assets call; nothing here knows Dagster.
+Like the other workflow steps, plain functions the Dagster assets call; nothing here knows Dagster.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ampflow_dagster.seeding.seed_set import SeedSet
 from ampflow_dagster.seeding.user_writer import UsersResult, apply_seed_users, read_identities
 from ampflow_dagster.seeding.users import SeedUsers, load_seed_users
 from ampflow_dagster.targets.user_pools import UserPoolRef
-from ampflow_dagster.workflow import EnvironmentWorkspace
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 Log = Callable[[str], None]
 

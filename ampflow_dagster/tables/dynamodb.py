@@ -7,7 +7,7 @@ from typing import Any
 
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.synthesis.desired_state import IndexSpec, TableSpec
-from ampflow_dagster.verification.table_state import TableDifferences
+from ampflow_dagster.tables.differences import TableDifferences
 
 WAIT_TIMEOUT_SECONDS = 300.0
 DEFAULT_CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}

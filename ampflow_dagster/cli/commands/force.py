@@ -1,0 +1,20 @@
+"""`ampflow force ENV` (`npm run amplify:gen2:force`): a clean deployment of ENV, verified, with its client."""
+
+from __future__ import annotations
+
+import click
+
+from ampflow_dagster.cli.runner import run_job
+from ampflow_dagster.cli.session import Session
+
+
+@click.command(help="`npm run amplify:gen2:force`: clean deployment of ENV (tables recreated), verify, client.")
+@click.argument("environment")
+@click.option("--allow-destructive", is_flag=True, help="Allow it in a protected environment whose tables hold items.")
+@click.pass_obj
+def force(session: Session, environment: str, allow_destructive: bool) -> None:
+    config = {"force": True, "allow_destructive": allow_destructive}
+    run_job(session, "amplify_force", session.environment(environment).name, {"ops": {"backend_deployment": {"config": config}}})
+
+
+COMMANDS = [force]

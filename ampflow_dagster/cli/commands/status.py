@@ -1,0 +1,38 @@
+"""`ampflow status`: per environment, what is deployed and current, what is stale, and its tables."""
+
+from __future__ import annotations
+
+import click
+
+from ampflow_dagster.cli.session import Session
+from ampflow_dagster.errors import AmpflowError
+
+
+@click.command(help="Per environment: deployed and current fingerprints, stale assets, tables and item counts.")
+@click.pass_obj
+def status(session: Session) -> None:
+    from ampflow_dagster.defs.records import cached_desired, current_staleness, stale_asset_names
+
+    config = session.config()
+    for environment in config.environments.values():
+        state = current_staleness(session.instance(), session.project, environment.name, config)
+        click.secho(f"{environment.name} ({environment.prefix}, target {environment.target}"
+                    f"{', protected' if environment.protected else ''}"
+                    f"{', automated deploys' if environment.automated_deploys else ''})", bold=True)
+        click.echo(f"  amplify/ fingerprint: current {state.amplify_fingerprint}, deployed {state.deployed_fingerprint or 'never'}")
+        stale = stale_asset_names(state)
+        click.echo(f"  stale: {', '.join(stale) if stale else 'nothing'}" + (f"  ({'; '.join(state.reasons)})" if stale else ""))
+        workspace = session.workspace(environment.name)
+        desired = cached_desired(workspace, state.amplify_fingerprint)
+        if desired is None:
+            click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
+            continue
+        try:
+            for model, live in workspace.target.live_tables(desired).items():
+                name = workspace.target.table_name(model)
+                click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
+        except AmpflowError as error:
+            click.echo(f"  tables: unavailable ([{error.code}] {error.message})")
+
+
+COMMANDS = [status]

@@ -1,0 +1,15 @@
+"""The client step: the environment's amplify_outputs.json and GraphQL statements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+
+Log = Callable[[str], None]
+
+
+def generate_client(workspace: EnvironmentWorkspace, log: Log) -> list[Path]:
+    directory = workspace.project.client_dir(workspace.environment.name)
+    return workspace.target.generate_client(workspace.desired(), directory, log)
