@@ -77,11 +77,6 @@ class Environment:
             )
         return {variable.name: variable.resolve() or "" for variable in self.variables}
 
-    def variables_digest(self) -> str:
-        """What the declared variables hold, for the fingerprint: an unset reference counts as a value of its own."""
-        values = [(v.name, v.resolve()) for v in self.variables]
-        return "\0".join(f"{name}=" + ("\1unset" if value is None else value) for name, value in values)
-
     def label(self, value: str) -> str:
         """`value` as this environment's seed data shows it: `[DEV] value`."""
         return value if value.startswith(self.prefix) else f"{self.prefix} {value}"

@@ -8,12 +8,14 @@ costs a stat per file.
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import time
 from array import array
 from stat import S_ISREG
 from pathlib import Path
+from typing import Mapping
 
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.project import Project
@@ -183,7 +185,15 @@ def backend_fingerprint(project: Project, environment: Environment, cache: Diges
     amplify = amplify_fingerprint(project, cache)
     if not environment.variables:
         return amplify
-    return hashlib.sha256(f"{amplify}\0{environment.variables_digest()}".encode()).hexdigest()[:16]
+    digest = variables_digest({variable.name: variable.resolve() for variable in environment.variables})
+    return hashlib.sha256(f"{amplify}\0{digest}".encode()).hexdigest()[:16]
+
+
+def variables_digest(variables: Mapping[str, str | None]) -> str:
+    """A short hash of variables' names and values ("" when there are none); an unset one (None) counts as a value of its own."""
+    if not variables:
+        return ""
+    return hashlib.sha256(json.dumps(sorted(variables.items())).encode()).hexdigest()[:16]
 
 
 def file_fingerprint(path: Path, cache: DigestCache | None = None) -> str:

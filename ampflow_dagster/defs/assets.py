@@ -47,9 +47,11 @@ from ampflow_dagster.workflow.users import UsersOutcome, owners_for, seed_users
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
 
-def stage(name: str) -> dict[str, str]:
-    """A tag per workflow stage, to filter the asset graph and runs by it."""
-    return {"ampflow/stage": name}
+def environment_asset(blueprint: Blueprint, name: str, *, stage: str, group: str, kinds: set[str], **details: Any) -> Any:
+    """`dg.asset` for one step of the workflow: partitioned by environment, owned as the project says, and tagged
+    with its stage (`ampflow/stage`), to filter the asset graph and runs by it."""
+    return dg.asset(name=name, partitions_def=blueprint.partitions, group_name=group, kinds=kinds, owners=blueprint.owners,
+                    tags={"ampflow/stage": stage}, **details)
 
 
 class DeploymentConfig(dg.Config):
@@ -122,13 +124,8 @@ def build_assets(blueprint: Blueprint) -> WorkflowAssets:
 
 
 def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="backend_deployment",
-        partitions_def=blueprint.partitions,
-        group_name="amplify",
-        kinds={"amplify", "dynamodb", "aws"},
-        owners=blueprint.owners,
-        tags=stage("deploy"),
+    @environment_asset(
+        blueprint, "backend_deployment", stage="deploy", group="amplify", kinds={"amplify", "dynamodb", "aws"},
         description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
         "tables still match; run config `force: true` recreates the tables.",
     )
@@ -184,14 +181,9 @@ def deployment_metadata(outcome: Any, target: dict[str, Any]) -> dict[str, objec
 
 
 def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="verified_tables",
-        partitions_def=blueprint.partitions,
+    @environment_asset(
+        blueprint, "verified_tables", stage="verify", group="amplify", kinds={"dynamodb", "aws"},
         deps=[deployment],
-        group_name="amplify",
-        kinds={"dynamodb", "aws"},
-        owners=blueprint.owners,
-        tags=stage("verify"),
         description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
         check_specs=table_shape_specs(blueprint),
     )
@@ -231,14 +223,9 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
 
 
 def _seeded_users(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=seeded_asset_name(USERS_DATASET),
-        partitions_def=blueprint.partitions,
+    @environment_asset(
+        blueprint, seeded_asset_name(USERS_DATASET), stage="seed", group="seed_data", kinds={"cognito", "aws"},
         deps=[verified],
-        group_name="seed_data",
-        kinds={"cognito", "aws"},
-        owners=blueprint.owners,
-        tags=stage("seed"),
         description="The environment's seed users (seed_data/<environment>/users.jsonl), validated against the user pool "
         "defineAuth declares and created or updated in the environment's own pool, with their groups. Passwords come "
         "from the variables the file names, else are generated; they are never shown.",
@@ -281,14 +268,9 @@ def users_metadata(outcome: UsersOutcome, cache: Any) -> dict[str, object]:
 
 
 def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], asset_name: str, model: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=asset_name,
-        partitions_def=blueprint.partitions,
+    @environment_asset(
+        blueprint, asset_name, stage="seed", group="seed_data", kinds={"dynamodb", "aws"},
         deps=upstream,
-        group_name="seed_data",
-        kinds={"dynamodb", "aws"},
-        owners=blueprint.owners,
-        tags=stage("seed"),
         metadata={"model": model},
         check_specs=[seed_count_spec(blueprint, asset_name, model)],
         io_manager_key=SEED_RECORDS,
@@ -353,14 +335,9 @@ def models_seeded_by_run(context: dg.AssetExecutionContext, blueprint: Blueprint
 
 
 def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="api_client",
-        partitions_def=blueprint.partitions,
+    @environment_asset(
+        blueprint, "api_client", stage="client", group="amplify", kinds={"amplify", "aws"},
         deps=[verified],
-        group_name="amplify",
-        kinds={"amplify", "aws"},
-        owners=blueprint.owners,
-        tags=stage("client"),
         description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
         "GraphQL statements, in clients/<environment>/.",
         check_specs=[authorization_spec(blueprint)],

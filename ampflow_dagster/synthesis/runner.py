@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ampflow_dagster.errors import SynthesisError
-from ampflow_dagster.fingerprint import amplify_fingerprint
+from ampflow_dagster.fingerprint import amplify_fingerprint, variables_digest
 from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
@@ -86,13 +86,6 @@ def _read_cache(cached: Path) -> DesiredBackend | None:
     except FileNotFoundError:
         return None
     return DesiredBackend.from_json(data) if data.get("format") == DESIRED_FORMAT else None
-
-
-def variables_digest(variables: Mapping[str, str]) -> str:
-    """A short hash of synthesis variables (names and values); "" when there are none."""
-    if not variables:
-        return ""
-    return hashlib.sha256(json.dumps(sorted(variables.items())).encode()).hexdigest()[:16]
 
 
 def _cache_file(project: Project, identifier: BackendIdentifier, fingerprint: str, variables: Mapping[str, str]) -> Path:
