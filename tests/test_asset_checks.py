@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 
 import dagster as dg
 
+from ampflow_dagster.definitions import build_defs
 from ampflow_dagster.defs.checks import OTHER_TABLES, seed_count_result, table_shape_models
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.targets.aws import AwsSettings
@@ -42,34 +39,23 @@ def test_every_table_gets_a_blocking_shape_check(app: App) -> None:
         assert spec.partitions_def == verified_tables.partitions_def  # one result per environment, never mixed
 
 
-DECLARED = """
-import json
-from ampflow_dagster.definitions import defs
-verified_tables = next(a for a in defs().assets if a.key.to_user_string() == "verified_tables")
-print(json.dumps(sorted(spec.name for spec in verified_tables.check_specs)))
-"""
-
-
-def declared_in_subprocess(app: App) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", DECLARED], capture_output=True, text=True, timeout=120,
-        env={**os.environ, "AMPFLOW_PROJECT_ROOT": str(app.root)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def declared_checks(app: App) -> list[str]:
+    """The shape checks the definitions declare when loaded afresh, as each process loads them (nothing is kept between loads)."""
+    verified_tables = next(a for a in build_defs(app.project).assets if a.key.to_user_string() == "verified_tables")
+    return sorted(spec.name for spec in verified_tables.check_specs)
 
 
 def test_every_process_declares_the_same_checks_whatever_synthesis_is_cached(app: App) -> None:
     # The code server, each run worker and each step load the definitions separately; a run
     # naming a check one of them does not declare fails. So checks follow the seed files only.
-    with_cache = declared_in_subprocess(app)
+    with_cache = declared_checks(app)
     shutil.rmtree(app.project.state_dir / "synth")
     (app.root / "node_modules").unlink()  # and loading starts no Node
-    assert declared_in_subprocess(app) == with_cache
+    assert declared_checks(app) == with_cache
     assert not (app.project.state_dir / "synth").exists()
     for seed in (app.root / "seed_data").glob("*/Task.*"):
         seed.unlink()
-    assert set(declared_in_subprocess(app)) == set(with_cache) - {"table_shape_task"}  # Task's table: other_tables
+    assert set(declared_checks(app)) == set(with_cache) - {"table_shape_task"}  # Task's table: other_tables
 
 
 def test_matching_tables_pass_their_shape_checks_with_expected_and_found_keys(app: App, instance) -> None:
