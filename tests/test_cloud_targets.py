@@ -25,6 +25,7 @@ from cli import ampflow
 from conftest import CLOUD_IDENTIFIERS, REPO, App, failure_text, materialized
 
 SANDBOX, BRANCH = CLOUD_IDENTIFIERS
+pytestmark = pytest.mark.usefixtures("cloud_backends")  # each test's copy of the app holds their syntheses
 API_IDS = {"sandbox": "sbx4n7q2w9e5r1t6y3u8i0o2pa", "branch": "brn1q2w3e4r5t6y7u8i9o0p1as"}
 CLOUD_CONFIG = """
 [environments.development]

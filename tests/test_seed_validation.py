@@ -22,15 +22,12 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.workflow.seeding import prepare_seed_set
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
-from conftest import App, copy_app, copy_fixture, materialized
+from conftest import App, copy_app, copy_fixture, copy_synthesized_app, materialized
 
 
 @pytest.fixture
 def project(tmp_path: Path, synthesized_app: Path) -> Project:
-    root = tmp_path / "app"
-    copy_app(root)
-    shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
-    return Project(root)
+    return copy_synthesized_app(synthesized_app, tmp_path / "app")
 
 
 def seed(project: Project, model: str, text: str, suffix: str = ".jsonl", environment: str = "development"):
