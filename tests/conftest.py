@@ -62,9 +62,26 @@ def synthesized_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = Project(root)
     for environment in load_config(project).environments:
         EnvironmentWorkspace.open(project, environment, AwsSettings()).desired()
-    for identifier in CLOUD_IDENTIFIERS:  # the cloud-target tests' backends
-        synthesize(project, identifier)
     return root
+
+
+@pytest.fixture(scope="session")
+def cloud_backends(synthesized_app: Path) -> Path:
+    """The sample app also synthesized for the cloud-target tests' backends, once, for the tests that ask.
+
+    Session-scoped, so it is in place before any copy of the app a test of theirs gets.
+    """
+    for identifier in CLOUD_IDENTIFIERS:
+        synthesize(Project(synthesized_app), identifier)
+    return synthesized_app
+
+
+def copy_synthesized_app(synthesized: Path, destination: Path) -> Project:
+    """A fresh copy of the sample app with the synthesis of `synthesized` (same amplify/ tree, same
+    fingerprint): it starts no Node until its amplify/ changes."""
+    copy_app(destination)
+    shutil.copytree(synthesized / ".ampflow" / "synth", destination / ".ampflow" / "synth")
+    return Project(destination)
 
 
 APPS = REPO / "tests" / "apps"
@@ -175,10 +192,7 @@ class App:
 @pytest.fixture
 def app(tmp_path: Path, synthesized_app: Path) -> Any:
     """A fresh copy of the synthesized app, with its own emulator, stopped afterwards."""
-    root = tmp_path / "app"
-    copy_app(root)
-    shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
-    application = App(root)
+    application = App(copy_synthesized_app(synthesized_app, tmp_path / "app").root)
     yield application
     application.emulator().stop()
 

@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterator
 
 from dagster_graphql import DagsterGraphQLClient
 
+from cli import AMPFLOW
+
 REPO = Path(__file__).resolve().parents[1]
 LOCATION = "ampflow"
 REPOSITORY = "__repository__"
@@ -260,7 +262,7 @@ def ampflow_ui(project_root: Path, log: Path) -> Iterator[DagsterUI]:
     are whatever ampflow finds there."""
     port = free_port()
     environment = {k: v for k, v in _without_endpoints().items() if k not in ("AMPFLOW_PROJECT_ROOT", "DAGSTER_HOME")}
-    command = [str(Path(sys.executable).with_name("ampflow")), "ui", "--port", str(port)]
+    command = [AMPFLOW, "ui", "--port", str(port)]
     with _running(command, project_root, environment, port, log) as ui:
         yield ui
 

@@ -20,11 +20,9 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
+from cli import ampflow
 from conftest import REPO, copy_fixture
 from dagster_ui import ampflow_ui, processes_with
-
-AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
-
 
 class UserApp:
     """A copy of one fixture app, run the way its user runs ampflow: from its root, with its own dagster_home/."""
@@ -33,9 +31,7 @@ class UserApp:
         self.root = root
 
     def ampflow(self, *arguments: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        environment = {k: v for k, v in os.environ.items() if k not in ("AMPFLOW_PROJECT_ROOT", "DAGSTER_HOME")}
-        environment.update(extra_env or {})
-        return subprocess.run([AMPFLOW, *arguments], cwd=self.root, env=environment, capture_output=True, text=True, timeout=900)
+        return ampflow(self.root, *arguments, env=extra_env, timeout=900)  # its own dagster_home/, as its user has it
 
     def workspace(self, environment: str = "development") -> EnvironmentWorkspace:
         return EnvironmentWorkspace.open(Project(self.root), environment, AwsSettings())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,54 +13,44 @@ import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 import pytest
 
+from cli import AMPFLOW, ampflow, quiet_dagster_home
 from conftest import App
-
-AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
-
-
-def ampflow(app: App, *arguments: str, dagster_home: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    environment.pop("AMPFLOW_PROJECT_ROOT", None)
-    return subprocess.run([AMPFLOW, *arguments], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture
 def dagster_home(tmp_path: Path) -> Path:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return home
+    return quiet_dagster_home(tmp_path / "dagster_home")
 
 
 def test_verbs_do_what_the_npm_scripts_did(app: App, dagster_home: Path) -> None:
-    dev = ampflow(app, "dev", dagster_home=dagster_home)
+    dev = ampflow(app.root, "dev", dagster_home=dagster_home)
     assert dev.returncode == 0, dev.stderr
     assert "backend_deployment: deployment=deployed" in dev.stdout and "amplify_dev [development] succeeded" not in dev.stderr
-    prod = ampflow(app, "prod", dagster_home=dagster_home)
+    prod = ampflow(app.root, "prod", dagster_home=dagster_home)
     assert prod.returncode == 0, prod.stderr
     assert sorted(i["content"] for i in app.items("production", "Todo")) == ["[PROD] Welcome to the app"]
 
-    again = ampflow(app, "deploy", "development", dagster_home=dagster_home)
+    again = ampflow(app.root, "deploy", "development", dagster_home=dagster_home)
     assert again.returncode == 0 and "deployment=skipped" in again.stdout
 
     todos = app.root / "seed_data" / "development" / "Todo.jsonl"
     todos.write_text(todos.read_text() + '{"content": "From the CLI"}\n')
-    seeded = ampflow(app, "seed", "development", "--model", "Todo", dagster_home=dagster_home)
+    seeded = ampflow(app.root, "seed", "development", "--model", "Todo", dagster_home=dagster_home)
     assert seeded.returncode == 0, seeded.stderr
     assert "seeded_todo: items_written=1, items_unchanged=3" in seeded.stdout
     assert "seeded_task" not in seeded.stdout
 
-    status = ampflow(app, "status", dagster_home=dagster_home)
+    status = ampflow(app.root, "status", dagster_home=dagster_home)
     assert status.returncode == 0, status.stderr
     assert "stale: nothing" in status.stdout
     assert f"{app.table_name('development', 'Todo')}: ACTIVE, 4 item(s)" in status.stdout
 
-    cleaned = ampflow(app, "clean", "development", dagster_home=dagster_home)
+    cleaned = ampflow(app.root, "clean", "development", dagster_home=dagster_home)
     assert cleaned.returncode == 0, cleaned.stderr
     assert all(app.items("development", model) == [] for model in ("Todo", "Task", "Project"))
     assert len(app.items("production", "Todo")) == 1  # the other environment's items stay
 
-    forced = ampflow(app, "force", "development", dagster_home=dagster_home)
+    forced = ampflow(app.root, "force", "development", dagster_home=dagster_home)
     assert forced.returncode == 0 and "tables_recreated=5" in forced.stdout
 
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
@@ -75,38 +64,38 @@ def run_count(dagster_home: Path) -> int:
 
 
 def test_dev_starts_no_run_when_everything_is_up_to_date(app: App, dagster_home: Path) -> None:
-    assert ampflow(app, "dev", dagster_home=dagster_home).returncode == 0
+    assert ampflow(app.root, "dev", dagster_home=dagster_home).returncode == 0
     runs = run_count(dagster_home)
-    again = ampflow(app, "dev", dagster_home=dagster_home)
+    again = ampflow(app.root, "dev", dagster_home=dagster_home)
     assert again.returncode == 0, again.stderr
     assert "development is up to date; no run started" in again.stdout
     assert "5 seed datasets unchanged, 5 tables match" in again.stdout
     assert run_count(dagster_home) == runs
 
     app.dynamodb().meta.client.delete_table(TableName=app.table_name("development", "Task"))  # drift the files cannot show
-    repaired = ampflow(app, "dev", dagster_home=dagster_home)
+    repaired = ampflow(app.root, "dev", dagster_home=dagster_home)
     assert repaired.returncode == 0, repaired.stderr
     assert "backend_deployment: deployment=deployed" in repaired.stdout and "seeded_task: items_written=3" in repaired.stdout
     assert run_count(dagster_home) == runs + 1
 
-    full = ampflow(app, "dev", "--full", dagster_home=dagster_home)
+    full = ampflow(app.root, "dev", "--full", dagster_home=dagster_home)
     assert full.returncode == 0 and "deployment=skipped" in full.stdout and "items_written=0" in full.stdout
     assert run_count(dagster_home) == runs + 2
 
 
 def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) -> None:
-    unknown = ampflow(app, "deploy", "staging", dagster_home=dagster_home)
+    unknown = ampflow(app.root, "deploy", "staging", dagster_home=dagster_home)
     assert unknown.returncode == 2
     assert "Unknown environment 'staging'" in unknown.stderr and "What to do:" in unknown.stderr
     (app.root / "seed_data" / "development" / "Todo.jsonl").write_text('{"content": "x", "priority": "SOON"}\n')
-    failed = ampflow(app, "dev", dagster_home=dagster_home)
+    failed = ampflow(app.root, "dev", dagster_home=dagster_home)
     assert failed.returncode == 1
     assert "amplify_dev [development] failed" in failed.stderr
     assert "Todo.jsonl:1: field 'priority'" in failed.stderr
-    protected = ampflow(app, "force", "production", dagster_home=dagster_home)
+    protected = ampflow(app.root, "force", "production", dagster_home=dagster_home)
     assert protected.returncode == 0  # empty tables: nothing to lose
-    ampflow(app, "prod", dagster_home=dagster_home)
-    refused = ampflow(app, "force", "production", dagster_home=dagster_home)
+    ampflow(app.root, "prod", dagster_home=dagster_home)
+    refused = ampflow(app.root, "force", "production", dagster_home=dagster_home)
     assert refused.returncode == 1 and "protected environment 'production'" in refused.stderr
 
 

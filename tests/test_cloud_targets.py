@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,9 +21,11 @@ from ampflow_dagster.workflow.deployment import deploy_backend
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from ampflow_dagster.targets.aws import AwsSettings
 
+from cli import ampflow
 from conftest import CLOUD_IDENTIFIERS, REPO, App, failure_text, materialized
 
 SANDBOX, BRANCH = CLOUD_IDENTIFIERS
+pytestmark = pytest.mark.usefixtures("cloud_backends")  # each test's copy of the app holds their syntheses
 API_IDS = {"sandbox": "sbx4n7q2w9e5r1t6y3u8i0o2pa", "branch": "brn1q2w3e4r5t6y7u8i9o0p1as"}
 CLOUD_CONFIG = """
 [environments.development]
@@ -241,11 +242,9 @@ def test_secrets_never_reach_logs_metadata_or_cli_output(app: App, instance, clo
     assert "Deployment completed" in logged  # ampx's output did stream into the run
     for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1", "FakeSessionTokenAmpflow"):
         assert secret not in logged
-    ampflow = str(Path(sys.executable).with_name("ampflow"))
-    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
     (app.root / "amplify" / "data" / "resource.ts").write_text(
         (app.root / "amplify" / "data" / "resource.ts").read_text() + "\n// force a deployment\n")
-    run = subprocess.run([ampflow, "dev"], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
+    run = ampflow(app.root, "dev", dagster_home=tmp_path / "home")
     assert run.returncode == 0, run.stderr
     for secret in (SECRET_API_KEY, "fake/secret/ampflow/test/key", "AKIAFAKEAMPFLOWTEST1", "FakeSessionTokenAmpflow"):
         assert secret not in run.stdout + run.stderr
@@ -254,13 +253,9 @@ def test_secrets_never_reach_logs_metadata_or_cli_output(app: App, instance, clo
 def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:
     cloud.expect("sandbox")
     app.materialize("development", instance, selection=["backend_deployment"])
-    ampflow = str(Path(sys.executable).with_name("ampflow"))
-    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
-    refused = subprocess.run([ampflow, "destroy", "production", "--yes"], cwd=app.root, env=environment,
-                             capture_output=True, text=True)
+    refused = ampflow(app.root, "destroy", "production", "--yes", dagster_home=tmp_path / "home")
     assert refused.returncode == 2 and "Refusing to destroy environment 'production': it is protected" in refused.stderr
-    deleted = subprocess.run([ampflow, "destroy", "development", "--yes"], cwd=app.root, env=environment,
-                             capture_output=True, text=True)
+    deleted = ampflow(app.root, "destroy", "development", "--yes", dagster_home=tmp_path / "home")
     assert deleted.returncode == 0, deleted.stderr
     assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", "devbox"]
     stacks = cloud.client("cloudformation").describe_stacks()["Stacks"]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from cli import ampflow
 from conftest import App, failure_text, materialized
 
 KEY_CHANGE = (".authorization((allow) => [allow.publicApiKey()]),\n\n  Project: a",
@@ -24,9 +20,7 @@ def test_key_change_in_production_is_refused_then_backed_up_when_allowed(app: Ap
     app.materialize("production", instance)
     todo_table = app.table_name("production", "Todo")
     change_todo_key(app)
-    ampflow = str(Path(sys.executable).with_name("ampflow"))
-    environment = {**os.environ, "DAGSTER_HOME": str(app.root / "home")}
-    planned = subprocess.run([ampflow, "plan", "production"], cwd=app.root, env=environment, capture_output=True, text=True)
+    planned = ampflow(app.root, "plan", "production", dagster_home=app.root / "home")
     assert planned.returncode == 0, planned.stderr
     assert f"replace  {todo_table} (1 items): key id should be content" in planned.stdout
     assert "would lose items" in planned.stdout

@@ -12,10 +12,8 @@ parts of the file that reach AWS are handled without editing it:
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -35,12 +33,12 @@ from ampflow_dagster.defs.records import deployed_state, staleness_of
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.seeding.writer import READ_BY_KEYS
 
+from cli import ampflow
 from conftest import REPO, App, materialized
 from postgres_cluster import PostgresServer, throwaway_postgres
 from test_automation import CHAIN, SEEDED, requested, run_request, tick
 
 TEAM_INSTANCE = REPO / "deploy" / "dagster.yaml"
-AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
 LOG_BUCKET = "ampflow-team-compute-logs"
 LOG_PREFIX = "ampflow/compute-logs/"  # the file's compute_logs.config.prefix
 RECORD_BUCKET = "ampflow-team-seed-records"
@@ -114,12 +112,12 @@ def team(tmp_path: Path, postgres: PostgresServer, s3_endpoint: str, monkeypatch
     return TeamInstance(home, database, postgres, s3_endpoint)
 
 
-def ampflow(app: App, team: TeamInstance, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ, "DAGSTER_HOME": str(team.home), "AMPFLOW_PROJECT_ROOT": str(app.root),
-        "PYTHONPATH": str(REPO),  # this checkout's ampflow, whichever one the console script was installed from
-    }
-    return subprocess.run([AMPFLOW, *arguments], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
+def team_ampflow(app: App, team: TeamInstance, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return ampflow(
+        app.root, *arguments, dagster_home=team.home,
+        env={"AMPFLOW_PROJECT_ROOT": str(app.root),
+             "PYTHONPATH": str(REPO)},  # this checkout's ampflow, whichever one the console script was installed from
+    )
 
 
 def test_the_development_workflow_runs_on_the_team_instance_and_its_history_is_in_postgres(app: App, team: TeamInstance) -> None:
@@ -173,10 +171,10 @@ def test_the_sensor_and_the_cli_read_deployments_from_postgres(app: App, team: T
         fingerprint = deployment["amplify_fingerprint"]
 
         # Another process, the same history: the CLI opens the instance from DAGSTER_HOME.
-        dev = ampflow(app, team, "dev")
+        dev = team_ampflow(app, team, "dev")
         assert dev.returncode == 0, dev.stderr
         assert "development is up to date; no run started" in dev.stdout
-        status = ampflow(app, team, "status")
+        status = team_ampflow(app, team, "status")
         assert status.returncode == 0, status.stderr
         development = status.stdout.split("production (")[0]
         assert f"current {fingerprint}, deployed {fingerprint}" in development and "stale: nothing" in development
@@ -189,7 +187,7 @@ def test_the_sensor_and_the_cli_read_deployments_from_postgres(app: App, team: T
         resource.write_text(resource.read_text() + "\n// reviewed\n")
         requests, _ = tick(app, instance)
         assert requested(requests) == {(name, "development") for name in CHAIN}
-        stale = ampflow(app, team, "status")
+        stale = team_ampflow(app, team, "status")
         assert "stale: backend_deployment, verified_tables, api_client" in stale.stdout.split("production (")[0]
 
         assert run_request(app, instance, requests[0]).success

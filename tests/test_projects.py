@@ -18,15 +18,8 @@ from ampflow_dagster.project import Project, discover_project
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
+from cli import ampflow
 from conftest import App, copy_app, failure_text
-
-AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
-
-
-def run_ampflow(cwd: Path, *arguments: str, home: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DAGSTER_HOME": str(home)}
-    environment.pop("AMPFLOW_PROJECT_ROOT", None)
-    return subprocess.run([AMPFLOW, *arguments], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600)
 
 
 def test_a_folder_without_ampflow_toml_is_not_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +31,7 @@ def test_a_folder_without_ampflow_toml_is_not_a_project(tmp_path: Path, monkeypa
         discover_project(app / "amplify")
     assert "No ampflow.toml" in raised.value.message and "ampflow init" in raised.value.resolution
 
-    status = run_ampflow(app, "status", home=tmp_path / "home")
+    status = ampflow(app, "status", dagster_home=tmp_path / "home")
     assert status.returncode == 2
     assert "No ampflow.toml" in status.stderr and "Run `ampflow init`" in status.stderr
     assert "Todo" not in status.stdout + status.stderr  # nothing of the sample app
@@ -57,7 +50,7 @@ def test_a_folder_without_ampflow_toml_is_not_a_project(tmp_path: Path, monkeypa
 
 def test_the_cli_prints_no_dagster_instance_noise_and_gives_the_instance_its_run_limit(app: App, tmp_path: Path) -> None:
     home = tmp_path / "fresh_home"
-    status = run_ampflow(app.root, "status", home=home)
+    status = ampflow(app.root, "status", dagster_home=home)
     assert status.returncode == 0, status.stderr
     output = status.stdout + status.stderr
     assert "No dagster instance configuration file" not in output and "Telemetry" not in output

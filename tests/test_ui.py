@@ -20,7 +20,7 @@ from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 
-from conftest import REPO, App, copy_app
+from conftest import REPO, App, copy_synthesized_app
 from dagster_ui import CHROMIUM, CHROMIUM_FLAGS, DagsterUI, dagster_dev, processes_with, wait_for
 
 SEEDED = sorted(seeded_asset_name(model) for model in seeded_models(Project(REPO)))
@@ -38,9 +38,7 @@ localStorage.setItem('asset-graph-open-graph-nodes-global-__GLOBAL__',
 
 @pytest.fixture(scope="module")
 def app_copy(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) -> App:
-    root = tmp_path_factory.mktemp("ui") / "app"
-    copy_app(root)
-    shutil.copytree(synthesized_app / ".ampflow" / "synth", root / ".ampflow" / "synth")
+    root = copy_synthesized_app(synthesized_app, tmp_path_factory.mktemp("ui") / "app").root
     # The daily reconciliation of production must not fire mid-test (it would deploy production
     # before amplify_prod does): keep it on a day that does not come round during a test run.
     config = root / "ampflow.toml"
