@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
 from ampflow_dagster.defs.sensors import CHANGE_TAG
 

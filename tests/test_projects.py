@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ampflow_dagster.environments import load_config
