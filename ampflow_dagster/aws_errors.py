@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -248,12 +248,17 @@ def aws_error(error: BaseException, place: AwsPlace, *, doing: str, command: str
 
 
 @contextmanager
-def aws_failures(place: AwsPlace, *, doing: str, command: str, default: type[AmpflowError] = DeploymentError) -> Iterator[None]:
-    """Inside: any AWS failure becomes its ampflow error (see `FAILURES`), the original kept as its cause."""
+def aws_failures(place: AwsPlace | Callable[[], AwsPlace], *, doing: str, command: str,
+                 default: type[AmpflowError] = DeploymentError) -> Iterator[None]:
+    """Inside: any AWS failure becomes its ampflow error (see `FAILURES`), the original kept as its cause.
+
+    `place` may be a function, asked only on failure: a local endpoint is known once a client was made.
+    """
     try:
         yield
     except (ClientError, BotoCoreError) as error:
-        raise aws_error(error, place, doing=doing, command=command, default=default) from error
+        where = place() if callable(place) else place
+        raise aws_error(error, where, doing=doing, command=command, default=default) from error
 
 
 # ampx prints an error as `[Name] message`, its cause indented as `∟ Caused by: [Name] message`, then

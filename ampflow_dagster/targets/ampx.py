@@ -83,7 +83,7 @@ class AmpxTarget(DeployTarget):
 
     def _aws(self, doing: str, command: str | None = None) -> AbstractContextManager[None]:
         """AWS failures inside become ampflow's errors for this environment (aws_errors.FAILURES)."""
-        return aws_failures(self.aws_place(), doing=doing, command=command or f"ampflow deploy {self.environment.name}")
+        return aws_failures(self.aws_place, doing=doing, command=command or f"ampflow deploy {self.environment.name}")
 
     def _stack_status(self) -> tuple[str | None, dict[str, str]]:
         with self._aws(f"Reading stack {self.stack_name()}"):

@@ -80,7 +80,10 @@ class LocalTarget(DeployTarget):
         return self._endpoint
 
     def aws_place(self) -> AwsPlace:
-        endpoint = self._endpoint or (configured_endpoint(self.aws) or ("the embedded emulator",))[0]
+        if self._endpoint is not None:
+            endpoint = f"{self._endpoint} ({self._endpoint_source})"
+        else:
+            endpoint = (configured_endpoint(self.aws) or ("the embedded emulator",))[0]
         return AwsPlace(self.environment.name, self.aws.region(), self.aws.profile_name, endpoint)
 
     def _emulator_endpoint(self) -> str:

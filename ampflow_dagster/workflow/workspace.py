@@ -46,7 +46,7 @@ class EnvironmentWorkspace:
 
     def aws_failures(self, doing: str, command: str, default: type[AmpflowError] = DeploymentError) -> AbstractContextManager[None]:
         """AWS failures inside become ampflow's errors naming this environment and where its requests went."""
-        return aws_failures(self.target.aws_place(), doing=doing, command=command, default=default)
+        return aws_failures(self.target.aws_place, doing=doing, command=command, default=default)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
