@@ -109,12 +109,12 @@ class AmpflowConfig:
     def environment(self, name: str) -> Environment:
         try:
             return self.environments[name]
-        except KeyError:
+        except KeyError as error:
             known = ", ".join(self.environments)
             raise ConfigurationError(
                 f"Unknown environment '{name}'. ampflow knows: {known}.",
                 f"Use one of {known}, or declare [environments.{name}] in ampflow.toml.",
-            ) from None
+            ) from error
 
     def model(self, name: str) -> ModelSettings:
         return self.models.get(name, ModelSettings())
@@ -124,6 +124,12 @@ OWNER_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OWNER_TEAM = re.compile(r"^team:[A-Za-z0-9_.-]+$")
 
 
+def _toml_position(error: tomllib.TOMLDecodeError) -> str:
+    """`at line 3 ` from tomllib's "(at line 3, column 7)", or nothing."""
+    found = re.search(r"at line (\d+)", str(error))
+    return f"at line {found.group(1)} " if found else ""
+
+
 def load_config(project: Project) -> AmpflowConfig:
     path = project.config_file
     raw: dict[str, Any] = {}
@@ -131,7 +137,10 @@ def load_config(project: Project) -> AmpflowConfig:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
-            raise ConfigurationError(f"{path} is not valid TOML: {error}.", "Fix the syntax of ampflow.toml.") from None
+            raise ConfigurationError(
+                f"{path} is not valid TOML: {error}.",
+                f"Fix the TOML {_toml_position(error)}of {path} (https://toml.io), then run again.",
+            ) from error
     unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id"}
     if unknown:
         raise ConfigurationError(
@@ -174,7 +183,8 @@ def _reconciliation(path: Path, values: Any, environments: dict[str, Environment
     where = f"{path} [reconciliation]"
     known = {"environment", "cron", "timezone"}
     if not isinstance(values, dict) or set(values) - known:
-        raise ConfigurationError(f"{where}: only {', '.join(sorted(known))} can be set.", "Remove the other keys.")
+        extra = ", ".join(sorted(set(values) - known)) if isinstance(values, dict) else "a non-table value"
+        raise ConfigurationError(f"{where}: only {', '.join(sorted(known))} can be set.", f"Remove {extra} from {where}.")
     if "environment" not in values and "production" not in environments:
         # Without a production environment, reconcile the first protected one (else the first declared).
         chosen = next((env.name for env in environments.values() if env.protected), next(iter(environments)))
@@ -191,8 +201,8 @@ def _reconciliation(path: Path, values: Any, environments: dict[str, Environment
         from zoneinfo import ZoneInfo
 
         ZoneInfo(settings.timezone)
-    except Exception:
-        raise ConfigurationError(f"{where}: unknown timezone {settings.timezone!r}.", 'Use an IANA name such as "UTC" or "Europe/Berlin".') from None
+    except Exception as error:
+        raise ConfigurationError(f"{where}: unknown timezone {settings.timezone!r}.", 'Use an IANA name such as "UTC" or "Europe/Berlin".') from error
     return settings
 
 
@@ -291,7 +301,8 @@ def _check_prefixes_distinct(path: Path, environments: dict[str, Environment]) -
 def _model(path: Path, name: str, values: Any) -> ModelSettings:
     where = f"{path} [models.{name}]"
     if not isinstance(values, dict) or set(values) - MODEL_KEYS:
-        raise ConfigurationError(f"{where}: only {', '.join(sorted(MODEL_KEYS))} can be set per model.", "Remove the other keys.")
+        extra = ", ".join(sorted(set(values) - MODEL_KEYS)) if isinstance(values, dict) else "a non-table value"
+        raise ConfigurationError(f"{where}: only {', '.join(sorted(MODEL_KEYS))} can be set per model.", f"Remove {extra} from {where}.")
     label_field = values.get("label_field")
     if label_field is not None and not isinstance(label_field, str):
         raise ConfigurationError(f"{where}: label_field must be a field name.", 'Set e.g. label_field = "title".')

@@ -8,7 +8,7 @@ as `__cause__` (raise it `from` the original error, never `from None`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 
 class AmpflowError(Exception):
@@ -69,6 +69,85 @@ class SeedError(AmpflowError):
     """A seed file or item is invalid, or could not be written."""
 
     code = "SeedError"
+
+
+class AwsError(AmpflowError):
+    """AWS, or the endpoint playing it, could not be used: credentials, permissions, network, throttling.
+
+    Never a DeploymentError, so no `except DeploymentError` ("not deployed yet") can mistake it for one;
+    `aws_errors.FAILURES` gives each instance its own code (MissingCredentials, AccessDenied, ...).
+    """
+
+    code = "AwsError"
+
+
+class TableNotSettled(DeploymentError):
+    """DynamoDB had not finished deleting a table, or making one ACTIVE, in the time ampflow waits."""
+
+    code = "TableNotSettled"
+
+    def __init__(self, table: str, seconds: float, *, deleting: bool, environment: str | None = None) -> None:
+        self.table, self.seconds, self.deleting, self.environment = table, seconds, deleting, environment
+        deploy = f"ampflow deploy {environment}" if environment else "ampflow deploy <environment>"
+        state, goal = ("still being deleted", f"no longer lists {table}") if deleting else ("not ACTIVE", f"reports {table} ACTIVE")
+        super().__init__(
+            f"Table {table}{f' of environment {environment!r}' if environment else ''} is {state} after {seconds:.0f} s; "
+            "ampflow stopped before changing anything after it.",
+            f"Wait until DynamoDB {goal} (`aws dynamodb describe-table --table-name {table}`, at the environment's "
+            f"endpoint), then run `{deploy}` again: the plan picks up from what is there.",
+        )
+
+    def in_environment(self, environment: str) -> TableNotSettled:
+        return TableNotSettled(self.table, self.seconds, deleting=self.deleting, environment=environment)
+
+
+class DestructiveChangeRefused(DeploymentError):
+    """A deployment would lose items in a protected environment, and `allow_destructive` was not given."""
+
+    code = "DestructiveChangeRefused"
+
+    def __init__(self, environment: str, losing: Sequence[Any]) -> None:
+        self.environment, self.losing = environment, list(losing)
+        super().__init__(
+            f"Refusing to change protected environment '{environment}'; these tables hold items and would lose "
+            f"them:\n{self.listed()}",
+            f"Keep the key schema (and, in a sandbox, the indexes) unchanged, or, if you mean it, run `ampflow deploy "
+            f"{environment} --allow-destructive` (run config `allow_destructive: true` in the Dagster UI); an on-demand "
+            "backup of each table is taken first.",
+        )
+
+    def listed(self) -> str:
+        return "\n".join(f"  {c.action} {c.table} ({c.items} items): {c.details}" for c in self.losing)
+
+
+class AutomationRefusedDestructiveChange(DestructiveChangeRefused):
+    """The sensor or the schedule would lose items: automation never does that, in any environment."""
+
+    code = "AutomationRefusedDestructiveChange"
+
+    def __init__(self, environment: str, losing: Sequence[Any]) -> None:
+        self.environment, self.losing = environment, list(losing)
+        AmpflowError.__init__(
+            self,
+            f"Automation refuses a destructive change to environment '{environment}'; these tables hold items and "
+            f"would lose them:\n{self.listed()}",
+            f"Review the plan (`ampflow plan {environment}`), then deploy by hand (`ampflow deploy {environment}`); "
+            "ampflow backs the tables up first.",
+        )
+
+
+class PinnedJobRefused(ConfigurationError):
+    """A job named for one environment (amplify_dev, amplify_prod) was launched for another partition."""
+
+    code = "PinnedJobRefused"
+
+    def __init__(self, job: str, pinned: str, chosen: str, jobs_for_chosen: Sequence[str] = ()) -> None:
+        jobs = " or ".join([*jobs_for_chosen, "amplify_deploy", "amplify_seed"])
+        super().__init__(
+            f"Job {job} runs environment '{pinned}' only, but partition '{chosen}' was chosen. Nothing was changed.",
+            f"Launch {job} with partition '{pinned}', or, for '{chosen}', run `ampflow deploy {chosen}` or "
+            f"`ampflow seed {chosen}` (in the Dagster UI: {jobs} with partition '{chosen}').",
+        )
 
 
 class DestroyRefused(ConfigurationError):

@@ -16,7 +16,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.aws_errors import AwsPlace, aws_error
+from ampflow_dagster.errors import AutomationRefusedDestructiveChange, DestructiveChangeRefused
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.tables.differences import table_differences
 from ampflow_dagster.tables.live import LiveTable
@@ -89,26 +90,14 @@ def guard_destructive_changes(
     losing = [change for change in plan if change.loses_items]
     if not losing:
         return []
-    listed = "\n".join(f"  {c.action} {c.table} ({c.items} items): {c.details}" for c in losing)
     if automated:
-        raise DeploymentError(
-            f"Automation refuses a destructive change to environment '{environment.name}'; these tables hold items "
-            f"and would lose them:\n{listed}",
-            f"Review the plan (ampflow plan {environment.name}), then deploy by hand (ampflow deploy {environment.name}); "
-            "ampflow backs the tables up first.",
-        )
+        raise AutomationRefusedDestructiveChange(environment.name, losing)
     if environment.protected and not allow_destructive:
-        raise DeploymentError(
-            f"Refusing to change protected environment '{environment.name}'; these tables hold items and would "
-            f"lose them:\n{listed}",
-            "Keep the key schema (and, in a sandbox, the indexes) unchanged, or, if you mean it, run the deployment with "
-            "run config `allow_destructive: true` (ampflow deploy --allow-destructive); an on-demand backup of each "
-            "table is taken first.",
-        )
+        raise DestructiveChangeRefused(environment.name, losing)
     return losing
 
 
-def back_up_tables(client: Any, changes: list[PlannedChange], environment: Environment) -> dict[str, str]:
+def back_up_tables(client: Any, changes: list[PlannedChange], environment: Environment, place: AwsPlace) -> dict[str, str]:
     """An on-demand DynamoDB backup of each table about to lose items: table -> backup ARN. Raises if one fails."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     backups = {}
@@ -117,9 +106,9 @@ def back_up_tables(client: Any, changes: list[PlannedChange], environment: Envir
         try:
             response = client.create_backup(TableName=change.table, BackupName=name)
         except (ClientError, BotoCoreError) as error:
-            raise DeploymentError(
-                f"Backing up {change.table} before it is {change.action}d failed ({error}); nothing was changed.",
-                "Check that on-demand backups are allowed for this table and account, then deploy again.",
-            ) from None
+            raise aws_error(
+                error, place, doing=f"Backing up {change.table} before it is {change.action}d (nothing was changed)",
+                command=f"ampflow deploy {environment.name}", resource=f"Table {change.table}",
+            ) from error
         backups[change.table] = response["BackupDetails"]["BackupArn"]
     return backups

@@ -52,16 +52,17 @@ class Project:
         package_file = self.root / "package.json"
         try:
             name = json.loads(package_file.read_text(encoding="utf-8")).get("name")
-        except FileNotFoundError:
+        except FileNotFoundError as error:
             raise ConfigurationError(
                 f"{package_file} does not exist.",
-                "Run ampflow from the root of an Amplify Gen 2 app (the folder with package.json and amplify/).",
-            ) from None
+                "Run ampflow from the root of an Amplify Gen 2 app (the folder with package.json and amplify/), or "
+                "name it with `ampflow --project <folder>`.",
+            ) from error
         except json.JSONDecodeError as error:
             raise ConfigurationError(
                 f"{package_file} is not valid JSON (line {error.lineno}: {error.msg}).",
-                "Fix package.json.",
-            ) from None
+                f"Fix the JSON at line {error.lineno} of {package_file} (npm reads the same file), then run again.",
+            ) from error
         if not isinstance(name, str) or not name:
             raise ConfigurationError(
                 f"{package_file} has no \"name\".",

@@ -41,7 +41,7 @@ def test_emulator_killed_mid_seed_then_a_rerun_converges_to_exactly_the_seed_set
     seeding.join(timeout=300)
     first = outcome["run"]
     assert not first.success
-    assert "stopped" in failure_text(first) and "Seed again" in failure_text(first)
+    assert "Nothing answered" in failure_text(first) and "ampflow seed development" in failure_text(first)
 
     second = materialized(app.materialize("development", instance, selection=["seeded_todo"]))["seeded_todo"]
     assert second["seed_items"] == ITEMS and second["items_created"] < ITEMS  # the replayed part was kept
@@ -102,7 +102,7 @@ def test_persistent_throttling_fails_clearly_after_bounded_attempts(app: App, in
     app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
     setattr(proxied, fault, 10_000)
     result = app.materialize("development", instance, selection=["seeded_todo"], raise_on_error=False)
-    assert not result.success and expected in failure_text(result) and "Seed again" in failure_text(result)
+    assert not result.success and expected in failure_text(result) and "ampflow seed" in failure_text(result)
     assert proxied_items(proxied, app, "Todo") == []
     assert proxied.injected < 50  # bounded: it gave up
 

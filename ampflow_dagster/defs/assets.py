@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import dagster as dg
 
-from ampflow_dagster.errors import AmpflowError
+from ampflow_dagster.errors import AmpflowError, PinnedJobRefused, VerificationError
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.planning import plan_markdown
 from ampflow_dagster.verification.authorization import authorization_modes
@@ -85,12 +85,11 @@ def run_environment(context: dg.AssetExecutionContext) -> str:
     environment = context.partition_key
     pinned = context.job_def.tags.get(PINNED_ENVIRONMENT_TAG) if context.job_def else None
     if pinned and pinned != environment:
-        raise dg.Failure(
-            description=f"Job {context.job_def.name} runs environment '{pinned}' only, but partition '{environment}' "
-            f"was chosen. Nothing was changed.\nResolution: launch it with partition '{pinned}', or use the job for "
-            f"'{environment}' (amplify_prod for production, amplify_deploy or amplify_seed for any environment).",
-            allow_retries=False,
-        )
+        from ampflow_dagster.defs.jobs import ENVIRONMENT_JOBS  # jobs.py builds on this module
+
+        jobs_for_chosen = [name for name, job_environment, _ in ENVIRONMENT_JOBS if job_environment == environment]
+        with reported_as_failure():
+            raise PinnedJobRefused(context.job_def.name, pinned, environment, jobs_for_chosen)
     return environment
 
 
@@ -191,7 +190,8 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
         environment = run_environment(context)
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
-            checks = inspect_tables(workspace)
+            with workspace.aws_failures("Reading the tables", f"ampflow deploy {environment}", VerificationError):
+                checks = inspect_tables(workspace)
         results = table_shape_results(context, blueprint, environment, checks)
         if any(check.problems for check in checks):
             # Each table's check shows what is wrong with it; the step fails with every table, the

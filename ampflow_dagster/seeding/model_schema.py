@@ -149,12 +149,12 @@ def _stored_defaults(model: str, fields: dict[str, FieldSpec], texts: dict[str, 
             continue
         try:
             stored[name] = _stored_default(spec, text)
-        except (ValueError, InvalidOperation):
+        except (ValueError, InvalidOperation) as error:
             raise SeedError(
                 f"The default of {model}.{name} in amplify/data, {text!r}, is not a {spec.describe_type()}; "
                 "Amplify's create resolver could not store it either.",
                 f"Give {model}.{name} a default of its type in amplify/data/resource.ts (.default(...)), then run again.",
-            ) from None
+            ) from error
     return stored
 
 

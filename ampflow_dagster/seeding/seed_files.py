@@ -76,7 +76,7 @@ def _read_jsonl(path: Path) -> Iterator[SeedRecord]:
                 raise SeedError(
                     f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).",
                     "Each line of a .jsonl seed file must be one JSON object; fix that line.",
-                ) from None
+                ) from error
             yield SeedRecord(path, number, _object(path, number, values))
 
 
@@ -100,8 +100,8 @@ def _read_json_array(path: Path) -> Iterator[SeedRecord]:
         except json.JSONDecodeError as error:
             raise SeedError(
                 f"{path}:{error.lineno}: not valid JSON ({error.msg} at column {error.colno}).",
-                "Fix the JSON at that line.",
-            ) from None
+                f"Fix the JSON at line {error.lineno} of {path}, then run again.",
+            ) from error
         line = lines.at(position)
         yield SeedRecord(path, line, _object(path, line, values))
         position = _skip_space(text, end)
@@ -110,7 +110,11 @@ def _read_json_array(path: Path) -> Iterator[SeedRecord]:
             continue
         if position < len(text) and text[position] == "]":
             if _skip_space(text, position + 1) != len(text):
-                raise SeedError(f"{path}:{_line_of(text, position + 1)}: unexpected text after the array.", "Remove it.")
+                line = _line_of(text, position + 1)
+                raise SeedError(
+                    f"{path}:{line}: unexpected text after the array.",
+                    f"Delete what follows the closing ] at line {line} of {path}: a .json seed file holds one array of items.",
+                )
             return
         raise SeedError(
             f"{path}:{_line_of(text, position)}: expected ',' or ']' after an item.",
@@ -125,8 +129,8 @@ def _decode(path: Path, line: int | None, raw: bytes) -> str:
         where = f"{path}:{line or raw.count(NEWLINE, 0, error.start) + 1}"
         raise SeedError(
             f"{where}: not UTF-8 (byte 0x{raw[error.start]:02x}).",
-            "Save the seed file as UTF-8.",
-        ) from None
+            f"Save {where.rsplit(':', 1)[0]} as UTF-8 (most editors: File → Save with encoding), then run again.",
+        ) from error
 
 
 def _object(path: Path, line: int, values: Any) -> dict[str, Any]:

@@ -172,7 +172,9 @@ def check_seed_set(
     schema = model_schema(desired.model_introspection, model, where, desired.field_defaults)
     table_spec = desired.tables.get(model)
     if table_spec is None:
-        raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", "Check amplify/data/resource.ts.")
+        raise SeedError(f"{where}: model {model} has no table in the synthesized backend.", (
+            f"Declare {model} as a model (a.model) in amplify/data, or move {where} out of seed_data/{environment.name}/; "
+            f"then run `ampflow seed {environment.name}` again."))
     choice = label_choice(config, schema, table_spec)
     seed_set = SeedSet(environment, model, table_spec, choice.field, files, schema=schema, label_reason=choice.reason)
     seed_set._stats = [_stat(path) for path in files]
@@ -181,10 +183,11 @@ def check_seed_set(
     other_prefixes = {env.prefix: env.name for env in config.environments.values() if env.name != environment.name}
     try:
         _check_records(files, schema, environment, other_prefixes, seed_set, references or {})
-    except SeedError as unreadable:
+    except SeedError as unreadable:  # the same error, saying nothing was written; its own cause kept
         raise SeedError(
-            f"{unreadable.message} Nothing was written for environment '{environment.name}'.", unreadable.resolution
-        ) from None
+            f"{unreadable.message} Nothing was written for environment '{environment.name}'.", unreadable.resolution,
+            code=unreadable.code,
+        ) from unreadable.__cause__
     return seed_set
 
 

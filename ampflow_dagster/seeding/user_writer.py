@@ -113,9 +113,9 @@ def _find_user(client: Any, pool_id: str, sign_in: str) -> dict[str, Any] | None
     try:
         return client.admin_get_user(UserPoolId=pool_id, Username=sign_in)
     except ClientError as error:
-        if error.response["Error"]["Code"] == "UserNotFoundException":
+        if error.response["Error"]["Code"] == "UserNotFoundException":  # the one answer that is not a failure
             return None
-        raise
+        raise  # workflow.users names the environment and pool (aws_errors.FAILURES)
 
 
 def _create_user(client: Any, pool_id: str, user: SeedUser, spec: UserPoolSpec) -> dict[str, Any]:

@@ -399,7 +399,8 @@ class BoundedBatchWriter(BatchWriter):
             raise SeedError(
                 f"DynamoDB left {unprocessed} write(s) to {self._table_name} unprocessed {MAX_UNPROCESSED_ROUNDS} times "
                 "in a row; the table is throttled.",
-                "Seed again later (it writes only what is still missing), or raise the table's capacity.",
+                "Wait a minute, then seed the environment again (`ampflow seed <environment>` writes only what is still "
+                f"missing), or raise the capacity of {self._table_name}.",
             )
         time.sleep(min(BACKOFF_SECONDS * 2 ** (self._stalled_rounds - 1), 2.0))
 

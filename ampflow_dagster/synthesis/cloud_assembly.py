@@ -121,11 +121,11 @@ def read_cloud_assembly(directory: Path, backend_stack_name: str | None = None) 
     manifest_path = directory / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except FileNotFoundError as error:
         raise SynthesisError(
             f"Synthesis wrote no cloud assembly manifest ({manifest_path}).",
             "Check that amplify/backend.ts calls defineBackend(...).",
-        ) from None
+        ) from error
     stacks = {
         artifact.get("properties", {}).get("stackName") or artifact_id: artifact
         for artifact_id, artifact in manifest.get("artifacts", {}).items()
@@ -217,7 +217,7 @@ def _load(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError) as error:
-        raise SynthesisError(f"Cannot read synthesized template {path}: {error}.", "Synthesize again (ampflow force ENV).") from None
+        raise SynthesisError(f"Cannot read synthesized template {path}: {error}.", "Synthesize again (ampflow force ENV).") from error
 
 
 class _Evaluator:

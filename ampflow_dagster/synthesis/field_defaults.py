@@ -27,7 +27,7 @@ def field_defaults(model_schema: str, where: Path | str = "model-schema.graphql"
         raise SynthesisError(
             f"The synthesized model schema {where} does not parse as GraphQL: {error.message}",
             "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
-        ) from None
+        ) from error
     defaults: dict[str, dict[str, str]] = {}
     for definition in document.definitions:
         if not isinstance(definition, ObjectTypeDefinitionNode):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.synthesis.desired_state import IndexSpec, TableSpec
 from ampflow_dagster.tables.differences import TableDifferences
 
@@ -85,7 +85,7 @@ def delete_table(client: Any, name: str) -> None:
     deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
     while name in _table_names(client, prefix=name):
         if time.monotonic() > deadline:
-            raise DeploymentError(f"Table {name} is still being deleted after {WAIT_TIMEOUT_SECONDS:.0f} s.", "Run again later.")
+            raise TableNotSettled(name, WAIT_TIMEOUT_SECONDS, deleting=True)
         time.sleep(0.5)
 
 
@@ -106,7 +106,7 @@ def wait_until_active(client: Any, name: str) -> None:
         if table["TableStatus"] == "ACTIVE" and all(index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes):
             return
         if time.monotonic() > deadline:
-            raise DeploymentError(f"Table {name} is not ACTIVE after {WAIT_TIMEOUT_SECONDS:.0f} s.", "Check the endpoint, then run again.")
+            raise TableNotSettled(name, WAIT_TIMEOUT_SECONDS, deleting=False)
         time.sleep(delay)
         delay = min(delay * 2, 2.0)
 

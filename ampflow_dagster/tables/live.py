@@ -8,6 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ampflow_dagster.aws_errors import row_for
+from ampflow_dagster.errors import AwsError
+
 from ampflow_dagster.synthesis.desired_state import IndexSpec, TableSpec
 
 
@@ -24,14 +27,16 @@ def read_live_table(client: Any, name: str, model: str) -> LiveTable | None:
     try:
         table = client.describe_table(TableName=name)["Table"]
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+        if row_for(error).code == "ResourceNotFound":
             return None
         raise
     try:
         backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
-    except ClientError:
-        pitr = False
+    except ClientError as error:
+        if row_for(error).error is AwsError:  # denied or refused credentials: not "PITR off"
+            raise
+        pitr = False  # an endpoint without continuous backups (DynamoDB Local) has no PITR to read
     keys = {element["AttributeName"]: element["KeyType"] for element in table["KeySchema"]}
     indexes = []
     for index in table.get("GlobalSecondaryIndexes", []):

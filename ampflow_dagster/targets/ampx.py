@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from ampflow_dagster.aws_errors import (
+    AMPX_FALLBACK, AwsPlace, Context, FailureRow, ampx_error, aws_error, aws_failures, build, row_named,
+)
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.errors import AmpflowError, DeploymentError
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -73,9 +77,21 @@ class AmpxTarget(DeployTarget):
     def dynamodb_resource(self) -> Any:
         return self.aws.session().resource("dynamodb", endpoint_url=self.aws.endpoint_url, config=self.aws.client_config())
 
+    def aws_place(self) -> AwsPlace:
+        return AwsPlace(self.environment.name, self.aws.region(), self.aws.profile_name or os.environ.get("AWS_PROFILE"),
+                        self.aws.endpoint_url)
+
+    def _aws(self, doing: str, command: str | None = None) -> AbstractContextManager[None]:
+        """AWS failures inside become ampflow's errors for this environment (aws_errors.FAILURES)."""
+        return aws_failures(self.aws_place, doing=doing, command=command or f"ampflow deploy {self.environment.name}")
+
+    def _stack_status(self) -> tuple[str | None, dict[str, str]]:
+        with self._aws(f"Reading stack {self.stack_name()}"):
+            return stack_status(self.client("cloudformation"), self.stack_name())
+
     def api_id(self) -> str:
         if self._api_id is None:
-            status, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+            status, outputs = self._stack_status()
             if status is None or not outputs.get("awsAppsyncApiId"):
                 raise DeploymentError(
                     f"Environment '{self.environment.name}' has no deployed data API: stack {self.stack_name()} "
@@ -92,7 +108,7 @@ class AmpxTarget(DeployTarget):
         """The pool Amplify deployed: the stack's userPoolId output, else amplify_outputs.json's auth.user_pool_id."""
         if desired.auth is None:
             return None
-        _, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+        _, outputs = self._stack_status()
         pool_id = outputs.get("userPoolId") or _outputs_file_value(self.project.client_dir(self.environment.name), "user_pool_id")
         if not pool_id:
             raise DeploymentError(
@@ -116,27 +132,25 @@ class AmpxTarget(DeployTarget):
         }
 
     def preflight(self, log: Log) -> None:
-        """Credentials through the standard chain, checked with STS; the region CDK-bootstrapped."""
-        where = f"profile '{self.aws.profile_name or os.environ.get('AWS_PROFILE') or 'default'}', region {self.aws.region()}"
-        try:
+        """Credentials through the standard chain, checked with STS; the region CDK-bootstrapped.
+
+        Only a missing bootstrap parameter means "not bootstrapped"; being denied it is a
+        credentials or permissions problem, as Amplify's own sandbox says (SSMCredentialsError).
+        """
+        place, command = self.aws_place(), f"ampflow deploy {self.environment.name}"
+        with self._aws("Checking the credentials (sts:GetCallerIdentity)"):
             identity = self.client("sts").get_caller_identity()
-        except (NoCredentialsError, NoRegionError, ClientError, BotoCoreError) as error:
-            raise DeploymentError(
-                f"No usable AWS credentials for environment '{self.environment.name}' ({where}): {type(error).__name__}.",
-                "Configure credentials for that profile and region (`aws configure --profile <name>` or "
-                "`aws sso login --profile <name>`), or set profile/region for the environment in ampflow.toml.",
-            ) from None
-        log(f"AWS account {identity['Account']} ({where})")
+        log(f"AWS account {identity['Account']} ({place.where()})")
         try:
             version = self.client("ssm").get_parameter(Name=BOOTSTRAP_PARAMETER)["Parameter"]["Value"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("ParameterNotFound", "AccessDeniedException"):
-                raise DeploymentError(
-                    f"Region {self.aws.region()} of account {identity['Account']} is not CDK-bootstrapped "
-                    f"({BOOTSTRAP_PARAMETER} not found).",
-                    f"Run `npx cdk bootstrap aws://{identity['Account']}/{self.aws.region()}` once, then deploy again.",
-                ) from None
-            raise
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ParameterNotFound":
+                context = Context(place.environment, place.where(), place.profile or "default", place.region,
+                                  "Checking the CDK bootstrap", command, f"{BOOTSTRAP_PARAMETER} not found in account "
+                                  f"{identity['Account']}", account=identity["Account"])
+                raise build(row_named("NotBootstrapped"), context, DeploymentError) from error
+            raise aws_error(error, place, doing=f"Reading the CDK bootstrap version ({BOOTSTRAP_PARAMETER})",
+                            command=command, resource=f"Parameter {BOOTSTRAP_PARAMETER}") from error
         log(f"CDK bootstrap version {version} in {self.aws.region()}")
 
     def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:
@@ -146,9 +160,9 @@ class AmpxTarget(DeployTarget):
         command = self.deploy_command()
         log(f"Running {' '.join(command)}")
         finished = run_streamed(command, self.project.root, self.command_environment(), log)
-        status, outputs = stack_status(self.client("cloudformation"), self.stack_name())
+        status, outputs = self._stack_status()
         if finished.returncode != 0 or status not in SUCCEEDED:
-            raise self._deployment_failure(finished.returncode, status)
+            raise self._deployment_failure(finished.returncode, status, finished.output)
         if not outputs_file.is_file() or outputs_file.stat().st_mtime_ns == previous_outputs:
             raise DeploymentError(
                 f"ampx reported success for environment '{self.environment.name}' but wrote no new {outputs_file}.",
@@ -175,22 +189,43 @@ class AmpxTarget(DeployTarget):
         except DeploymentError:  # not deployed yet
             return {}
 
-    def _deployment_failure(self, returncode: int, status: str | None) -> DeploymentError:
+    def _deployment_failure(self, returncode: int, status: str | None, output: str) -> AmpflowError:
+        """What failed, from ampx's own error (aws_errors.FAILURES) and CloudFormation's failure events."""
         stack = self.stack_name()
-        events = failed_events(self.client("cloudformation"), stack) if status is not None else []
+        events, unread = [], ""
+        if status is not None:
+            try:
+                with self._aws(f"Reading the events of stack {stack}"):
+                    events = failed_events(self.client("cloudformation"), stack)
+            except AmpflowError as error:  # the deployment's failure still matters more than its events
+                unread = f"\n(CloudFormation's events could not be read: [{error.code}] {error.message})"
         reasons = [f"  - [{event.stack}] {event.describe()}" for event in events[:MAX_REASONS]]
         state = "does not exist" if status is None else f"is {status}"
         exit_note = f"ampx exited {returncode}" if returncode else "ampx exited 0 but the deployment did not succeed"
+        said = ampx_error(output)
         table = "| stack | resource | type | status | reason |\n|---|---|---|---|---|\n" + "\n".join(
             f"| {e.stack} | {e.logical_id} | {e.resource_type} | {e.status} | {e.reason} |" for e in events
         )
-        return DeploymentError(
+        message = (
             f"Deployment of environment '{self.environment.name}' failed: {exit_note}; stack {stack} {state}."
-            + ("\nCloudFormation reports:\n" + "\n".join(reasons) if reasons else ""),
-            "Fix the cause above (often a schema error in amplify/ or missing permissions) and deploy again; "
-            f"the stack's events are in the CloudFormation console: {self.describe()['console']}",
-            details={"stack_status": str(status), "failed_events": table if events else "none recorded"},
+            + (f"\nampx reported {said.describe()}" if said else "")
+            + ("\nCloudFormation reports:\n" + "\n".join(reasons) if reasons else "")
+            + unread
         )
+        row = said.row if said else (row_named("StackDeploymentFailed") if events else AMPX_FALLBACK)
+        details = {"stack_status": str(status), "failed_events": table if events else "none recorded"}
+        if said:
+            details["ampx_error"] = said.describe()
+        return self._ampx_failure(row, f"Deploying with `{' '.join(self.deploy_command()[:3])}`", message, details)
+
+    def _ampx_failure(self, row: FailureRow, doing: str, message: str, details: dict[str, str] | None = None,
+                      command: str | None = None) -> AmpflowError:
+        """An ampx failure as `row` says, with this environment's place and stack in its resolution."""
+        place = self.aws_place()
+        context = Context(place.environment, place.where(), place.profile or "default", place.region, doing,
+                          command or f"ampflow deploy {self.environment.name}", operation="the ampx command",
+                          resource=f"Stack {self.stack_name()}", console=self.describe()["console"])
+        return build(row, context, DeploymentError, message=message, details=details)
 
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
         """`ampx generate outputs` and `ampx generate graphql-client-code` for the deployed stack."""
@@ -207,9 +242,13 @@ class AmpxTarget(DeployTarget):
             finished = run_streamed(command, self.project.root, self.command_environment(), log)
             if finished.returncode != 0:
                 shutil.rmtree(staging, ignore_errors=True)
-                raise DeploymentError(
-                    f"`{' '.join(command[:4])}` failed for environment '{self.environment.name}' (exit {finished.returncode}).",
-                    "Check the output above; the stack must be deployed and readable with these credentials.",
+                said = ampx_error(finished.output)
+                raise self._ampx_failure(
+                    said.row if said else AMPX_FALLBACK, f"Generating the client with `{' '.join(command[:4])}`",
+                    f"`{' '.join(command[:4])}` failed for environment '{self.environment.name}' (exit "
+                    f"{finished.returncode}) reading stack {self.stack_name()}"
+                    + (f": ampx reported {said.describe()}" if said else "; ampx printed no error of its own (its output "
+                       "is in the run's log)") + ".",
                 )
         shutil.rmtree(directory, ignore_errors=True)
         staging.rename(directory)

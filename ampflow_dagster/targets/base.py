@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ampflow_dagster.aws_errors import AwsPlace
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import DeploymentError, DestroyRefused
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
@@ -109,6 +110,10 @@ class DeployTarget(ABC):
     def destroy(self, log: Log) -> None:
         """Tear the environment's backend down; only the sandbox target can."""
         DestroyRefused.check(self.environment)
+
+    @abstractmethod
+    def aws_place(self) -> AwsPlace:
+        """Where this environment's AWS requests go (profile and region, or endpoint), for errors to name."""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

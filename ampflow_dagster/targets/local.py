@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ampflow_dagster.aws_errors import AwsPlace
 from ampflow_dagster.client.outputs import write_client
+from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
@@ -77,6 +79,13 @@ class LocalTarget(DeployTarget):
                 self._endpoint, self._endpoint_source = self._emulator_endpoint(), "embedded emulator"
         return self._endpoint
 
+    def aws_place(self) -> AwsPlace:
+        if self._endpoint is not None:
+            endpoint = f"{self._endpoint} ({self._endpoint_source})"
+        else:
+            endpoint = (configured_endpoint(self.aws) or ("the embedded emulator",))[0]
+        return AwsPlace(self.environment.name, self.aws.region(), self.aws.profile_name, endpoint)
+
     def _emulator_endpoint(self) -> str:
         return EmbeddedEmulator(self.project.state_dir / "emulator").ensure_running().endpoint
 
@@ -134,17 +143,22 @@ class LocalTarget(DeployTarget):
         gate = self.gate()
         for change in plan:
             gate.table(change.table)
-            spec = desired.tables.get(change.model)
-            if change.action in ("replace", "recreate", "delete"):
-                log(f"Deleting {change.table} ({change.action}: {change.details})")
-                delete_table(client, change.table)
-            if change.action in ("create", "replace", "recreate") and spec is not None:
-                log(f"Creating {change.table}")
-                create_table(client, change.table, spec, {**tags, "amplify:model": change.model})
-            if change.action == "update" and spec is not None:
-                live = read_live_table(client, change.table, change.model)
-                done = update_table_in_place(client, change.table, spec, table_differences(spec, live.spec))
-                log(f"Updated {change.table}: {', '.join(done)}")
+            try:
+                self._apply(client, change, desired.tables.get(change.model), tags, log)
+            except TableNotSettled as error:
+                raise error.in_environment(self.environment.name) from error
             report.changes.append(TableChange(change.model, change.table, PAST_TENSE[change.action], change.details))
         self.user_pool(desired, log)
         return report
+
+    def _apply(self, client: Any, change: PlannedChange, spec: Any, tags: dict[str, str], log: Log) -> None:
+        if change.action in ("replace", "recreate", "delete"):
+            log(f"Deleting {change.table} ({change.action}: {change.details})")
+            delete_table(client, change.table)
+        if change.action in ("create", "replace", "recreate") and spec is not None:
+            log(f"Creating {change.table}")
+            create_table(client, change.table, spec, {**tags, "amplify:model": change.model})
+        if change.action == "update" and spec is not None:
+            live = read_live_table(client, change.table, change.model)
+            done = update_table_in_place(client, change.table, spec, table_differences(spec, live.spec))
+            log(f"Updated {change.table}: {', '.join(done)}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ampflow_dagster.errors import DeploymentError, DestroyRefused
+from ampflow_dagster.aws_errors import AMPX_FALLBACK, ampx_error
+from ampflow_dagster.errors import DestroyRefused
 from ampflow_dagster.processes import run_streamed
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.targets.ampx import AmpxTarget
@@ -31,4 +32,11 @@ class SandboxTarget(AmpxTarget):
         log(f"Running {' '.join(command)}")
         finished = run_streamed(command, self.project.root, self.command_environment(), log)
         if finished.returncode != 0:
-            raise DeploymentError(f"`ampx sandbox delete` failed (exit {finished.returncode}).", "See its output above.")
+            said = ampx_error(finished.output)
+            raise self._ampx_failure(
+                said.row if said else AMPX_FALLBACK, f"Deleting sandbox '{self.identifier}'",
+                f"`ampx sandbox delete` failed for environment '{self.environment.name}' (exit {finished.returncode}); "
+                f"stack {self.stack_name()} may still exist"
+                + (f": ampx reported {said.describe()}" if said else "; ampx printed no error of its own") + ".",
+                command=f"ampflow destroy {self.environment.name} --yes",
+            )

@@ -8,6 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ampflow_dagster.aws_errors import row_for
+
 SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 # Reasons that only echo a failure elsewhere: shown after the failures that caused them.
 CASCADES = (
@@ -42,9 +44,9 @@ def stack_status(cloudformation: Any, stack_name: str) -> tuple[str | None, dict
     try:
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     except ClientError as error:
-        if "does not exist" in str(error):
+        if row_for(error).code == "ResourceNotFound":
             return None, {}
-        raise
+        raise  # the caller names the environment it was reading for (aws_errors.aws_failures)
     outputs = {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
     return stack["StackStatus"], outputs
 
@@ -88,8 +90,10 @@ def _events(cloudformation: Any, stack: str) -> list[dict[str, Any]]:
     while True:
         try:
             page = cloudformation.describe_stack_events(StackName=stack, **({"NextToken": token} if token else {}))
-        except ClientError:
-            return events
+        except ClientError as error:
+            if row_for(error).code == "ResourceNotFound":  # a nested stack deleted by the rollback
+                return events
+            raise
         for event in page.get("StackEvents", []):
             events.append(event)
             is_start = event.get("ResourceType") == "AWS::CloudFormation::Stack" and event.get("ResourceStatus") in (

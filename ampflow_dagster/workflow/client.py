@@ -12,4 +12,6 @@ Log = Callable[[str], None]
 
 def generate_client(workspace: EnvironmentWorkspace, log: Log) -> list[Path]:
     directory = workspace.project.client_dir(workspace.environment.name)
-    return workspace.target.generate_client(workspace.desired(), directory, log)
+    desired = workspace.desired()
+    with workspace.aws_failures("Generating the client", f"ampflow deploy {workspace.environment.name}"):
+        return workspace.target.generate_client(desired, directory, log)

@@ -51,8 +51,10 @@ def deploy_backend(
     fingerprint = workspace.fingerprint()
     desired = workspace.desired()
     drift: list[str] = []
+    name = workspace.environment.name
     if not force and deployed.fingerprint == fingerprint:
-        drift = workspace.target.drift(desired)
+        with workspace.aws_failures("Comparing the live tables with amplify/", f"ampflow deploy {name}"):
+            drift = workspace.target.drift(desired)
         if not drift:
             return DeploymentOutcome(
                 fingerprint, desired.template_hash(), skipped=True,
@@ -71,14 +73,14 @@ def deploy_backend(
     if desired.other_stacks:
         log(f"Other stacks of amplify/backend.ts: {other_stacks_text(desired, workspace.target)}")
     target = workspace.target
-    with workspace.exclusive():
+    with workspace.exclusive(), workspace.aws_failures(f"Deploying to {target.kind} target", f"ampflow deploy {name}"):
         target.preflight(log)
         plan = target.plan(desired, force=force)
         log("Plan:\n" + plan_text(plan))
         losing = guard_destructive_changes(
             plan, workspace.environment, allow_destructive=allow_destructive, automated=automated
         )
-        backups = back_up_tables(target.dynamodb_client(), losing, workspace.environment) if losing else {}
+        backups = back_up_tables(target.dynamodb_client(), losing, workspace.environment, target.aws_place()) if losing else {}
         for table, backup in backups.items():
             log(f"Backed up {table}: {backup}")
         report = target.deploy(desired, plan, log=log)
@@ -92,8 +94,10 @@ def deploy_backend(
 
 def plan_deployment(workspace: EnvironmentWorkspace, *, force: bool = False) -> list[PlannedChange]:
     """`ampflow plan`: what deploying now would do, changing nothing."""
-    workspace.target.preflight(lambda _: None)
-    return workspace.target.plan(workspace.desired(), force=force)
+    desired = workspace.desired()
+    with workspace.aws_failures("Planning the deployment", f"ampflow plan {workspace.environment.name}"):
+        workspace.target.preflight(lambda _: None)
+        return workspace.target.plan(desired, force=force)
 
 
 def _model_versions(desired: DesiredBackend, deployed: DeployedState, report: DeploymentReport | None) -> dict[str, str]:
@@ -116,5 +120,6 @@ def _model_versions(desired: DesiredBackend, deployed: DeployedState, report: De
 
 def destroy_environment(workspace: EnvironmentWorkspace, log: Log) -> None:
     """Tear down the environment's backend, where its target allows it (sandbox, unprotected)."""
-    with workspace.exclusive():
+    name = workspace.environment.name
+    with workspace.exclusive(), workspace.aws_failures("Destroying the backend", f"ampflow destroy {name} --yes"):
         workspace.target.destroy(log)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.fingerprint import DigestCache, digest_cache, file_fingerprint
 from ampflow_dagster.seeding.ledger import SeedLedger
@@ -96,15 +94,11 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet, ledger: SeedL
     """Write `seed_set`; `ledger` is the record of what the last pass wrote (None: none is known). The outcome has the new one."""
     target = workspace.target
     table = target.table_name(seed_set.model)
-    try:
-        with workspace.exclusive():
-            result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set, ledger=ledger)
-    except (BotoCoreError, ClientError) as error:
-        raise SeedError(
-            f"Seeding {table} for environment '{workspace.environment.name}' stopped: {error}",
-            "Seed again once the endpoint answers: seeding writes only what is still missing or different, "
-            "so a rerun converges to exactly the seed set.",
-        ) from None
+    # A rerun converges: seeding writes only what is still missing or different.
+    with workspace.exclusive(), workspace.aws_failures(
+        f"Seeding {table}", f"ampflow seed {workspace.environment.name}", default=SeedError,
+    ):
+        result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set, ledger=ledger)
     return SeedOutcome(seed_set, result, seed_count(table, seed_set, result))
 
 
@@ -125,7 +119,8 @@ def clean_environment(workspace: EnvironmentWorkspace, ledgers: dict[str, SeedLe
     target = workspace.target
     dynamodb = target.dynamodb_resource()
     outcome = CleanOutcome({}, {})
-    with workspace.exclusive():
+    name = workspace.environment.name
+    with workspace.exclusive(), workspace.aws_failures(f"Removing the seed items of '{name}'", f"ampflow clean {name}", SeedError):
         for model in sorted(desired.tables):
             table = target.table_name(model)
             schema = model_schema(desired.model_introspection, model, f"model {model}", desired.field_defaults)

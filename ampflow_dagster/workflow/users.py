@@ -6,10 +6,9 @@ Like the other workflow steps, plain functions the Dagster assets call; nothing 
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Callable
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.seeding.seed_set import SeedSet
@@ -37,12 +36,10 @@ def seed_users(workspace: EnvironmentWorkspace, log: Log) -> UsersOutcome:
         return UsersOutcome(users, None, None)
     assert desired.auth is not None, "load_seed_users refuses users for a backend without auth"
     target = workspace.target
-    try:
-        with workspace.exclusive():
-            pool = target.gate().user_pool(target.user_pool(desired, log))
-            result = apply_seed_users(target.cognito_client(), pool, desired.auth, users, os.environ, log)
-    except (BotoCoreError, ClientError) as error:
-        raise _stopped(workspace, error) from None
+    # A rerun converges: existing users are found again and only what differs is changed.
+    with workspace.exclusive(), _cognito(workspace, "Seeding the users"):
+        pool = target.gate().user_pool(target.user_pool(desired, log))
+        result = apply_seed_users(target.cognito_client(), pool, desired.auth, users, os.environ, log)
     return UsersOutcome(users, pool, result)
 
 
@@ -55,16 +52,11 @@ def owners_for(workspace: EnvironmentWorkspace, seed_set: SeedSet) -> dict[str, 
     assert desired.auth is not None
     named = [user for user in users.users if user.username in seed_set.referenced_users]
     target = workspace.target
-    try:
+    with _cognito(workspace, "Reading the seed users' ids from the user pool"):
         pool = target.gate().user_pool(target.user_pool(desired, lambda _: None))
         identities = read_identities(target.cognito_client(), pool, desired.auth, named)
-    except (BotoCoreError, ClientError) as error:
-        raise _stopped(workspace, error) from None
     return {name: identity.owner for name, identity in identities.items()}
 
 
-def _stopped(workspace: EnvironmentWorkspace, error: Exception) -> SeedError:
-    return SeedError(
-        f"Seeding users for environment '{workspace.environment.name}' stopped: {error}",
-        "Seed again once Cognito answers: existing users are found again and only what differs is changed.",
-    )
+def _cognito(workspace: EnvironmentWorkspace, doing: str) -> AbstractContextManager[None]:
+    return workspace.aws_failures(doing, f"ampflow seed {workspace.environment.name}", default=SeedError)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+from ampflow_dagster.aws_errors import aws_failures
+from ampflow_dagster.errors import AmpflowError, DeploymentError
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
 from ampflow_dagster.fingerprint import backend_fingerprint
 from ampflow_dagster.locks import exclusive_lock
@@ -41,6 +43,10 @@ class EnvironmentWorkspace:
     def desired(self) -> DesiredBackend:
         identifier = self.target.backend_identifier(self.project.package_name())
         return synthesize(self.project, identifier, self.fingerprint(), self.environment.synthesis_variables())
+
+    def aws_failures(self, doing: str, command: str, default: type[AmpflowError] = DeploymentError) -> AbstractContextManager[None]:
+        """AWS failures inside become ampflow's errors naming this environment and where its requests went."""
+        return aws_failures(self.target.aws_place, doing=doing, command=command, default=default)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

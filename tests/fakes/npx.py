@@ -37,6 +37,9 @@ def main() -> int:
         if mode == "exit_nonzero":
             print("[SyntaxError] amplify/data/resource.ts: something is wrong", file=sys.stderr)
             return 1
+        if mode == "ampx_error":  # ampx's own error report, as @aws-amplify/cli-core prints it
+            print(spec["output"], file=sys.stderr)
+            return spec.get("exit", 1)
         if mode == "report_failure_exit_zero":
             print("[CloudformationStackCreateFailed] The CloudFormation deployment has failed.")
             return 0  # what ampx sandbox --once can do

@@ -28,7 +28,9 @@ def status(session: Session) -> None:
             click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
             continue
         try:
-            for model, live in workspace.target.live_tables(desired).items():
+            with workspace.aws_failures("Reading the tables", "ampflow status"):
+                live_tables = workspace.target.live_tables(desired)
+            for model, live in live_tables.items():
                 name = workspace.target.table_name(model)
                 click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
         except AmpflowError as error:
