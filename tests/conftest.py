@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,34 @@ def failure_text(result: dg.ExecuteInProcessResult) -> str:
 
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture
+def cloud(cloud_backends: Path, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The sandbox/branch targets against moto as AWS and a fake `npx` (tests/fakes/npx.py); `app` holds both backends' syntheses."""
+    from cloud import CLOUD_CONFIG, Cloud
+
+    aws = EmbeddedEmulator(tmp_path / "aws")
+    endpoint = aws.ensure_running().endpoint
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npx").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests" / "fakes" / "npx.py"}" "$@"\n')
+    (bin_dir / "npx").chmod(0o755)
+    fake = Cloud(app, tmp_path, endpoint)
+    for name, value in {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "AKIAFAKEAMPFLOWTEST1",
+        "AWS_SECRET_ACCESS_KEY": "fake/secret/ampflow/test/key/0123456789",
+        "AWS_SESSION_TOKEN": "FakeSessionTokenAmpflowTest0123456789",
+        "AWS_REGION": "us-east-1",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "FAKE_AMPX_SPEC": str(fake.spec_file),
+        "FAKE_AMPX_LOG": str(fake.log_file),
+    }.items():
+        monkeypatch.setenv(name, value)
+    (app.root / "ampflow.toml").write_text(CLOUD_CONFIG)
+    fake.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="21", Type="String")
+    yield fake
+    aws.stop()

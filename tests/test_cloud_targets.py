@@ -3,121 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from ampflow_dagster.errors import DeploymentError
-from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.staleness import DeployedState
 from ampflow_dagster.workflow.deployment import deploy_backend
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from ampflow_dagster.targets.aws import AwsSettings
 
 from cli import ampflow
-from conftest import CLOUD_IDENTIFIERS, REPO, App, failure_text, materialized
-
-SANDBOX, BRANCH = CLOUD_IDENTIFIERS
-pytestmark = pytest.mark.usefixtures("cloud_backends")  # each test's copy of the app holds their syntheses
-API_IDS = {"sandbox": "sbx4n7q2w9e5r1t6y3u8i0o2pa", "branch": "brn1q2w3e4r5t6y7u8i9o0p1as"}
-CLOUD_CONFIG = """
-[environments.development]
-prefix = "[DEV]"
-target = "sandbox"
-sandbox_identifier = "devbox"
-automated_deploys = true
-protected = false
-
-[environments.production]
-prefix = "[PROD]"
-target = "branch"
-branch = "main"
-app_id = "d1a2b3c4d5e6f7"
-protected = true
-
-[models.InventoryItem]
-label_field = "name"
-"""
-
-
-class Cloud:
-    def __init__(self, app: App, root: Path, endpoint: str) -> None:
-        self.app, self.root, self.endpoint = app, root, endpoint
-        self.spec_file, self.log_file = root / "ampx-spec.json", root / "ampx-calls.jsonl"
-
-    def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
-
-    def expect(self, kind: str, mode: str = "success") -> None:
-        """What the next `npx ampx` deploy does: create the stack for `kind`, or fail as `mode` says."""
-        identifier = SANDBOX if kind == "sandbox" else BRANCH
-        desired = EnvironmentWorkspace.open(self.app.project, "development" if kind == "sandbox" else "production",
-                                            AwsSettings()).desired()
-        self.spec_file.write_text(json.dumps({
-            "mode": mode, "stack_name": identifier.stack_name(), "api_id": API_IDS[kind],
-            "tables": table_properties(desired, API_IDS[kind]),
-        }))
-
-    def calls(self) -> list[dict[str, Any]]:
-        if not self.log_file.exists():
-            return []
-        return [json.loads(line) for line in self.log_file.read_text().splitlines()]
-
-
-def table_properties(desired: DesiredBackend, api_id: str) -> list[dict[str, Any]]:
-    tables = []
-    for model, spec in desired.tables.items():
-        keys = lambda h, r: [{"AttributeName": h, "KeyType": "HASH"}] + ([{"AttributeName": r, "KeyType": "RANGE"}] if r else [])  # noqa: E731
-        properties = {
-            "TableName": f"{model}-{api_id}-NONE",
-            "KeySchema": keys(spec.hash_key, spec.range_key),
-            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in spec.attribute_types.items()],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamViewType": spec.stream_view_type},
-        }
-        if spec.indexes:
-            properties["GlobalSecondaryIndexes"] = [
-                {"IndexName": i.name, "KeySchema": keys(i.hash_key, i.range_key), "Projection": {"ProjectionType": "ALL"}}
-                for i in spec.indexes
-            ]
-        tables.append({"model": model, "properties": properties})
-    return tables
-
-
-@pytest.fixture
-def cloud(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    aws = EmbeddedEmulator(tmp_path / "aws")
-    endpoint = aws.ensure_running().endpoint
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "npx").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests" / "fakes" / "npx.py"}" "$@"\n')
-    (bin_dir / "npx").chmod(0o755)
-    fake = Cloud(app, tmp_path, endpoint)
-    for name, value in {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "AKIAFAKEAMPFLOWTEST1",
-        "AWS_SECRET_ACCESS_KEY": "fake/secret/ampflow/test/key/0123456789",
-        "AWS_SESSION_TOKEN": "FakeSessionTokenAmpflowTest0123456789",
-        "AWS_REGION": "us-east-1",
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "FAKE_AMPX_SPEC": str(fake.spec_file),
-        "FAKE_AMPX_LOG": str(fake.log_file),
-    }.items():
-        monkeypatch.setenv(name, value)
-    (app.root / "ampflow.toml").write_text(CLOUD_CONFIG)
-    fake.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="21", Type="String")
-    yield fake
-    aws.stop()
-
+from cloud import API_IDS, BRANCH, SANDBOX, Cloud
+from conftest import App, failure_text, materialized
 
 def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, instance, cloud: Cloud) -> None:
     cloud.expect("sandbox")

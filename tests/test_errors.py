@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -43,9 +42,9 @@ from ampflow_dagster.workflow.deployment import deploy_backend
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import REPO, App, failure_text
-from test_cloud_targets import Cloud, cloud  # noqa: F401 - the sandbox/branch setup: fake npx, moto as AWS
+from cli import ampflow, quiet_dagster_home
+from cloud import Cloud
 
-AMPFLOW = str(Path(sys.executable).with_name("ampflow"))
 PLACE = AwsPlace("development", "eu-west-1", profile="team-dev")
 
 
@@ -144,7 +143,7 @@ def test_ampx_log_prefixes_are_not_errors() -> None:
     assert ampx_error("[Sandbox] Deploying the backend...\n[debug] apiKey: x\nDeployment completed") is None
 
 
-def test_ampx_error_decides_the_deployment_failures_code(app: App, instance, cloud: Cloud) -> None:  # noqa: F811
+def test_ampx_error_decides_the_deployment_failures_code(app: App, instance, cloud: Cloud) -> None:
     cloud.expect("sandbox", mode="ampx_error")
     spec = json.loads(cloud.spec_file.read_text())
     cloud.spec_file.write_text(json.dumps({**spec, "output": EXPIRED}))
@@ -160,7 +159,7 @@ def test_ampx_error_decides_the_deployment_failures_code(app: App, instance, clo
 # The bootstrap check: only a missing parameter means "not bootstrapped"
 
 
-def test_access_denied_on_the_bootstrap_parameter_is_a_permissions_problem(app: App, cloud: Cloud) -> None:  # noqa: F811
+def test_access_denied_on_the_bootstrap_parameter_is_a_permissions_problem(app: App, cloud: Cloud) -> None:
     """Before: read as "not CDK-bootstrapped", with `cdk bootstrap` as the fix. Amplify's sandbox says credentials."""
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
     target = workspace.target
@@ -178,7 +177,7 @@ def test_access_denied_on_the_bootstrap_parameter_is_a_permissions_problem(app: 
     assert cloud.calls() == []
 
 
-def test_any_other_bootstrap_read_failure_is_mapped_not_raised_raw(app: App, cloud: Cloud) -> None:  # noqa: F811
+def test_any_other_bootstrap_read_failure_is_mapped_not_raised_raw(app: App, cloud: Cloud) -> None:
     """Before: the ClientError escaped preflight as it was (an "unexpected error" in the step)."""
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
     target = workspace.target
@@ -190,7 +189,7 @@ def test_any_other_bootstrap_read_failure_is_mapped_not_raised_raw(app: App, clo
     assert isinstance(raised.value.__cause__, ClientError)
 
 
-def test_a_missing_bootstrap_parameter_is_an_unbootstrapped_region(app: App, cloud: Cloud) -> None:  # noqa: F811
+def test_a_missing_bootstrap_parameter_is_an_unbootstrapped_region(app: App, cloud: Cloud) -> None:
     cloud.client("ssm").delete_parameter(Name="/cdk-bootstrap/hnb659fds/version")
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
     with pytest.raises(DeploymentError) as raised:
@@ -246,14 +245,8 @@ def test_a_table_that_will_not_settle_says_which_and_what_to_run() -> None:
 
 
 def run_ampflow(app: App, *arguments: str, tmp_path: Path, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    environment = {**os.environ, "DAGSTER_HOME": str(home)}
-    environment.pop("AMPFLOW_PROJECT_ROOT", None)
-    if pythonpath:
-        environment["PYTHONPATH"] = os.pathsep.join([pythonpath, *filter(None, [os.environ.get("PYTHONPATH")])])
-    return subprocess.run([AMPFLOW, *arguments], cwd=app.root, env=environment, capture_output=True, text=True, timeout=600)
+    env = {"PYTHONPATH": os.pathsep.join([pythonpath, *filter(None, [os.environ.get("PYTHONPATH")])])} if pythonpath else None
+    return ampflow(app.root, *arguments, dagster_home=quiet_dagster_home(tmp_path / "dagster_home"), env=env)
 
 
 @pytest.mark.parametrize("command", [["status"], ["seed", "development"]])
