@@ -19,7 +19,7 @@ from ampflow_dagster.environments import Environment
 from ampflow_dagster.aws_errors import AwsPlace, aws_error
 from ampflow_dagster.errors import AutomationRefusedDestructiveChange, DestructiveChangeRefused
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.tables.differences import table_differences
+from ampflow_dagster.tables.differences import TableDifferences, table_differences
 from ampflow_dagster.tables.live import LiveTable
 
 DESTRUCTIVE = ("replace", "delete", "recreate")
@@ -32,6 +32,7 @@ class PlannedChange:
     action: str  # create, update, replace, recreate, delete, none
     details: str = ""
     items: int = 0  # items the table holds now (0 when it does not exist)
+    differences: TableDifferences | None = None  # what an update changes in place, as planned
 
     @property
     def loses_items(self) -> bool:
@@ -58,15 +59,12 @@ def plan_table_changes(
             plan.append(PlannedChange(model, name, "recreate", "forced clean deployment", table.item_count))
             continue
         differences = table_differences(spec, table.spec)
-        index_changes = [f"add index {i.name}" for i in differences.indexes_to_add]
-        index_changes += [f"remove index {n}" for n in differences.indexes_to_remove]
-        if differences.key_schema:
-            plan.append(PlannedChange(model, name, "replace", "; ".join(differences.key_schema), table.item_count))
-        elif index_changes and replaces_on_index_change and spec.replace_table_upon_gsi_update:
-            plan.append(PlannedChange(model, name, "replace", "; ".join(index_changes) + " (Amplify replaces the table)",
-                                      table.item_count))
-        elif index_changes or differences.settings:
-            plan.append(PlannedChange(model, name, "update", "; ".join(index_changes + differences.settings), table.item_count))
+        replacement = differences.replacement(replaces_on_index_change)
+        if replacement:
+            plan.append(PlannedChange(model, name, "replace", replacement, table.item_count))
+        elif not differences.empty:
+            changes = "; ".join(differences.in_place_changes())
+            plan.append(PlannedChange(model, name, "update", changes, table.item_count, differences))
         else:
             plan.append(PlannedChange(model, name, "none", "", table.item_count))
     for name, table in sorted(undeclared.items()):

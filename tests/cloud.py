@@ -70,6 +70,7 @@ def table_properties(desired: DesiredBackend, api_id: str) -> list[dict[str, Any
             "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in spec.attribute_types.items()],
             "BillingMode": "PAY_PER_REQUEST",
             "StreamSpecification": {"StreamViewType": spec.stream_view_type},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": spec.point_in_time_recovery},
         }
         if spec.indexes:
             properties["GlobalSecondaryIndexes"] = [

@@ -183,7 +183,8 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
     @environment_asset(
         blueprint, "verified_tables", stage="verify", group="amplify", kinds={"dynamodb", "aws"},
         deps=[deployment],
-        description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys and indexes.",
+        description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys, indexes "
+        "and settings (stream, point-in-time recovery, billing mode, deletion protection).",
         check_specs=table_shape_specs(blueprint),
     )
     def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> Iterator[Any]:

@@ -1,6 +1,6 @@
 """Asset checks that show in the UI, each evaluated per environment (partition).
 
-- verified_tables: `table_shape_<model>`, one per table, blocking: keys and indexes against amplify/.
+- verified_tables: `table_shape_<model>`, one per table, blocking: keys, indexes and settings against amplify/.
 - seeded_<model>: `seed_count`, ERROR, not blocking: the table holds exactly the environment's seed set.
 - api_client: `default_authorization_mode`, WARN when the API's default is `iam`.
 
@@ -57,15 +57,16 @@ def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
     return [
         _partitioned_spec(
             name, "verified_tables", blocking=True, partitions=blueprint.partitions,
-            description=f"The {model} table exists, is ACTIVE, and has the key schema and global secondary indexes "
-            "amplify/ declares. Blocking: seeding and the client wait for it.",
+            description=f"The {model} table exists, is ACTIVE, and has the key schema, global secondary indexes and "
+            "settings (stream, point-in-time recovery, billing, deletion protection) amplify/ declares. Blocking: "
+            "seeding and the client wait for it.",
         )
         for name, model in table_shape_models(blueprint).items()
     ] + [
         _partitioned_spec(
             OTHER_TABLES, "verified_tables", blocking=True, partitions=blueprint.partitions,
-            description="Every table of a model without seed data exists, is ACTIVE, and has the key schema and global "
-            "secondary indexes amplify/ declares. Blocking: seeding and the client wait for it.",
+            description="Every table of a model without seed data exists, is ACTIVE, and has the key schema, global "
+            "secondary indexes and settings amplify/ declares. Blocking: seeding and the client wait for it.",
         )
     ]
 
@@ -128,7 +129,7 @@ def _other_tables_result(environment: str, checks: list[TableCheck]) -> dg.Asset
     problems = "; ".join(f"{c.table} ({c.model}): {', '.join(c.problems)}" for c in failing)
     return dg.AssetCheckResult(
         check_name=OTHER_TABLES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-        description=f"In {environment}, {problems}. {redeploy_advice(environment)}",
+        description=f"In {environment}, {problems}. {redeploy_advice(environment, failing)}",
     )
 
 
@@ -139,18 +140,20 @@ def _table_shape_result(name: str, environment: str, check: TableCheck) -> dg.As
         "expected_keys": check.expected_keys,
         "found_keys": check.found_keys,
         "indexes": dg.MetadataValue.md(_index_table(check)),
+        "settings": dg.MetadataValue.md(_settings_table(check)),
     }
     if not check.problems:
         return dg.AssetCheckResult(
             check_name=name, passed=True, metadata=metadata,
-            description=f"{check.table} matches amplify/: key {check.expected_keys}, {len(check.expected_indexes)} index(es).",
+            description=f"{check.table} matches amplify/: key {check.expected_keys}, {len(check.expected_indexes)} index(es), "
+            + ", ".join(f"{setting} {value}" for setting, value in check.expected_settings.items()) + ".",
         )
     problems = "; ".join(check.problems)
     return dg.AssetCheckResult(
         check_name=name, passed=False, severity=dg.AssetCheckSeverity.ERROR,
         metadata={**metadata, "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in check.problems))},
         description=f"{check.table} ({check.model}) in {environment} does not match amplify/: {problems}. "
-        + redeploy_advice(environment),
+        + redeploy_advice(environment, [check]),
     )
 
 
@@ -162,6 +165,14 @@ def _index_table(check: TableCheck) -> str:
     rows = ["| index | expected | found |", "|---|---|---|"]
     for index in sorted(expected.keys() | found.keys()):
         rows.append(f"| `{index}` | {_after_name(expected.get(index))} | {_after_name(found.get(index))} |")
+    return "\n".join(rows)
+
+
+def _settings_table(check: TableCheck) -> str:
+    rows = ["| setting | expected | found |", "|---|---|---|"]
+    for setting, expected in check.expected_settings.items():
+        found = check.found_settings.get(setting, "—")
+        rows.append(f"| {setting} | {expected} | {found if found == expected else f'**{found}**'} |")
     return "\n".join(rows)
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ampflow_dagster.errors import TableNotSettled
+from botocore.exceptions import ClientError
+
+from ampflow_dagster.errors import DeploymentError, TableNotSettled
 from ampflow_dagster.synthesis.desired_state import IndexSpec, TableSpec
-from ampflow_dagster.tables.differences import TableDifferences
+from ampflow_dagster.tables.differences import (
+    BILLING, DELETION_PROTECTION, POINT_IN_TIME_RECOVERY, STREAM, SettingDifference, TableDifferences, setting_text,
+)
+from ampflow_dagster.tables.live import deletion_protection, is_active
 
 WAIT_TIMEOUT_SECONDS = 300.0
 DEFAULT_CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
@@ -35,12 +40,19 @@ def create_table(client: Any, name: str, spec: TableSpec, tags: dict[str, str]) 
 
 
 def update_table_in_place(client: Any, name: str, spec: TableSpec, differences: TableDifferences) -> list[str]:
-    """Apply index and setting differences without touching items; returns what was done."""
+    """Apply the index and setting `differences` (and nothing else) without touching items; returns what was done.
+
+    `spec` is the desired table the differences were found against: new indexes take their
+    attribute types and capacity from it. The billing mode changes before indexes are added,
+    so they are created for the mode the table will have.
+    """
     done = []
     for index_name in differences.indexes_to_remove:
         client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}])
         wait_until_active(client, name)
         done.append(f"removed index {index_name}")
+    billing = [difference for difference in differences.settings if difference.setting == BILLING]
+    done += [_update_setting(client, name, difference) for difference in billing]
     for index in differences.indexes_to_add:  # DynamoDB creates one index per update
         client.update_table(
             TableName=name,
@@ -49,36 +61,50 @@ def update_table_in_place(client: Any, name: str, spec: TableSpec, differences: 
         )
         wait_until_active(client, name)
         done.append(f"added index {index.name}")
-    live = client.describe_table(TableName=name)["Table"]
-    live_stream = live.get("StreamSpecification") or {}
-    live_view = live_stream.get("StreamViewType") if live_stream.get("StreamEnabled") else None
-    if live_view != spec.stream_view_type:
-        if live_view is not None:
-            client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
-            wait_until_active(client, name)
-        if spec.stream_view_type:
-            client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": spec.stream_view_type})
-            wait_until_active(client, name)
-        done.append(f"stream set to {spec.stream_view_type or 'off'}")
-    live_billing = (live.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
-    if live_billing != spec.billing_mode:
-        extra = {"ProvisionedThroughput": DEFAULT_CAPACITY} if spec.billing_mode == "PROVISIONED" else {}
-        client.update_table(TableName=name, BillingMode=spec.billing_mode, **extra)
-        wait_until_active(client, name)
-        done.append(f"billing set to {spec.billing_mode}")
-    if bool(live.get("DeletionProtectionEnabled", False)) != spec.deletion_protection:
-        client.update_table(TableName=name, DeletionProtectionEnabled=spec.deletion_protection)
-        wait_until_active(client, name)
-        done.append(f"deletion protection {'on' if spec.deletion_protection else 'off'}")
-    if any(text.startswith("point-in-time recovery") for text in differences.settings):
-        set_point_in_time_recovery(client, name, spec.point_in_time_recovery)
-        done.append(f"point-in-time recovery {'on' if spec.point_in_time_recovery else 'off'}")
+    done += [_update_setting(client, name, difference) for difference in differences.settings if difference not in billing]
     return done
 
 
+def _update_setting(client: Any, name: str, difference: SettingDifference) -> str:
+    """Change one setting of a live table to its desired value; returns what was done."""
+    if difference.setting == STREAM:
+        if difference.live is not None:  # DynamoDB changes a stream's view type only by turning it off first
+            client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+            wait_until_active(client, name)
+        if difference.desired is not None:
+            _turn_stream_on(client, name, difference.desired)
+    elif difference.setting == BILLING:
+        extra = {"ProvisionedThroughput": DEFAULT_CAPACITY} if difference.desired == "PROVISIONED" else {}
+        client.update_table(TableName=name, BillingMode=difference.desired, **extra)
+    elif difference.setting == DELETION_PROTECTION:
+        client.update_table(TableName=name, DeletionProtectionEnabled=difference.desired)
+    elif difference.setting == POINT_IN_TIME_RECOVERY:
+        set_point_in_time_recovery(client, name, bool(difference.desired))
+    else:
+        raise ValueError(f"no in-place update for setting {difference.setting!r} of {name}")
+    wait_until_active(client, name)
+    return f"{difference.setting} set to {setting_text(difference.desired)}"
+
+
+def _turn_stream_on(client: Any, name: str, view_type: str) -> None:
+    try:
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        # moto 5.2 keeps a table's first stream label forever and refuses every later StreamEnabled.
+        raise DeploymentError(
+            f"The DynamoDB endpoint refused to turn the stream of {name} on ({view_type}): "
+            f"{error.response['Error'].get('Message', 'ResourceInUseException')}. Its stream is off; its items are unchanged.",
+            "The embedded emulator (moto 5.2) cannot turn a table's stream on again once it was turned off (DynamoDB "
+            "can). On the emulator, recreate the environment's tables with `ampflow deploy <environment> --force` "
+            "(this empties them; seeding writes the seed data again).",
+            code="StreamCannotBeReenabled",
+        ) from error
+
+
 def delete_table(client: Any, name: str) -> None:
-    described = client.describe_table(TableName=name)["Table"]
-    if described.get("DeletionProtectionEnabled"):
+    if deletion_protection(client.describe_table(TableName=name)["Table"]):
         client.update_table(TableName=name, DeletionProtectionEnabled=False)
         wait_until_active(client, name)
     client.delete_table(TableName=name)
@@ -101,9 +127,7 @@ def wait_until_active(client: Any, name: str) -> None:
     deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
     delay = 0.05
     while True:
-        table = client.describe_table(TableName=name)["Table"]
-        indexes = table.get("GlobalSecondaryIndexes", [])
-        if table["TableStatus"] == "ACTIVE" and all(index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes):
+        if is_active(client.describe_table(TableName=name)["Table"]):
             return
         if time.monotonic() > deadline:
             raise TableNotSettled(name, WAIT_TIMEOUT_SECONDS, deleting=False)

@@ -49,23 +49,49 @@ def read_live_table(client: Any, name: str, model: str) -> LiveTable | None:
                 projection=index.get("Projection", {}).get("ProjectionType", "ALL"),
             )
         )
-    stream = table.get("StreamSpecification") or {}
-    billing = (table.get("BillingModeSummary") or {}).get("BillingMode") or (
-        "PAY_PER_REQUEST" if not (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") else "PROVISIONED"
-    )
     spec = TableSpec(
         model=model,
         hash_key=next(n for n, k in keys.items() if k == "HASH"),
         range_key=next((n for n, k in keys.items() if k == "RANGE"), None),
         attribute_types={d["AttributeName"]: d["AttributeType"] for d in table.get("AttributeDefinitions", [])},
         indexes=tuple(sorted(indexes, key=lambda index: index.name)),
-        stream_view_type=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
-        billing_mode=billing,
+        stream_view_type=stream_view_type(table),
+        billing_mode=billing_mode(table),
         point_in_time_recovery=pitr,
-        deletion_protection=bool(table.get("DeletionProtectionEnabled", False)),
+        deletion_protection=deletion_protection(table),
         replace_table_upon_gsi_update=False,
     )
     return LiveTable(name=name, status=table.get("TableStatus", "UNKNOWN"), item_count=int(table.get("ItemCount", 0)), spec=spec)
+
+
+def stream_view_type(table: dict[str, Any]) -> str | None:
+    """The view type of a described table's stream; None when the stream is off."""
+    stream = table.get("StreamSpecification") or {}
+    return stream.get("StreamViewType") if stream.get("StreamEnabled") else None
+
+
+def billing_mode(table: dict[str, Any]) -> str:
+    """A described table's billing mode: BillingModeSummary's when it names one, else read from its capacity.
+
+    DynamoDB leaves BillingModeSummary out for a table that was always PROVISIONED (it always
+    has read capacity, at least 1). moto 5.2.5 names the mode of every table it creates, but
+    describes a table restored from a backup with an empty summary: one restored from an
+    on-demand table has no capacity, and a table without capacity cannot be PROVISIONED.
+    """
+    named = (table.get("BillingModeSummary") or {}).get("BillingMode")
+    if named:
+        return named
+    return "PROVISIONED" if (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") else "PAY_PER_REQUEST"
+
+
+def deletion_protection(table: dict[str, Any]) -> bool:
+    return bool(table.get("DeletionProtectionEnabled", False))
+
+
+def is_active(table: dict[str, Any]) -> bool:
+    """Whether a described table and every one of its indexes are ACTIVE (ready for the next update)."""
+    indexes = table.get("GlobalSecondaryIndexes", [])
+    return table.get("TableStatus") == "ACTIVE" and all(index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes)
 
 
 DESCRIBE_WORKERS = 16  # DescribeTable waits on the network, not the CPU: describe many tables at once

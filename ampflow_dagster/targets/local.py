@@ -25,8 +25,6 @@ from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, find_user_pool
-from ampflow_dagster.tables.differences import table_differences
-from ampflow_dagster.tables.live import read_live_table
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 COGNITO_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_COGNITO_IDP", "AWS_ENDPOINT_URL")
@@ -159,6 +157,5 @@ class LocalTarget(DeployTarget):
             log(f"Creating {change.table}")
             create_table(client, change.table, spec, {**tags, "amplify:model": change.model})
         if change.action == "update" and spec is not None:
-            live = read_live_table(client, change.table, change.model)
-            done = update_table_in_place(client, change.table, spec, table_differences(spec, live.spec))
+            done = update_table_in_place(client, change.table, spec, change.differences)  # the planned changes, no more
             log(f"Updated {change.table}: {', '.join(done)}")

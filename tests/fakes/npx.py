@@ -51,6 +51,12 @@ def main() -> int:
         existing = [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]]
         if spec["stack_name"] not in existing:
             cloudformation.create_stack(StackName=spec["stack_name"], TemplateBody=json.dumps(template))
+            dynamodb = boto3.client("dynamodb")
+            for table in spec["tables"]:  # moto's CloudFormation ignores PointInTimeRecoverySpecification; AWS's does not
+                recovery = table["properties"].get("PointInTimeRecoverySpecification")
+                if recovery:
+                    dynamodb.update_continuous_backups(TableName=table["properties"]["TableName"],
+                                                       PointInTimeRecoverySpecification=recovery)
         out_dir = option(command, "--outputs-out-dir")
         if out_dir and mode != "no_outputs":
             Path(out_dir).mkdir(parents=True, exist_ok=True)
