@@ -13,10 +13,13 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.targets.graphql_endpoint import graphql_endpoint
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.graphql_endpoint import EndpointValues, graphql_endpoint
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
-from tests.conftest import App, copy_synthesized_app, materialized
+from tests.conftest import App, copy_fixture, copy_synthesized_app, materialized
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +40,13 @@ def outputs(app: App) -> dict[str, Any]:
 
 def graphql(app: App, query: str, variables: dict[str, Any] | None = None, api_key: str | None = None) -> dict[str, Any]:
     data = outputs(app)["data"]
+    return post(data["url"], api_key or data["api_key"], query, variables)
+
+
+def post(url: str, api_key: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     request = urllib.request.Request(
-        data["url"], data=json.dumps({"query": query, "variables": variables or {}}).encode(), method="POST",
-        headers={"content-type": "application/json", "x-api-key": api_key or data["api_key"]},
+        url, data=json.dumps({"query": query, "variables": variables or {}}).encode(), method="POST",
+        headers={"content-type": "application/json", "x-api-key": api_key},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
@@ -127,13 +134,39 @@ def test_created_item_lands_in_the_table_and_survives_a_reseed(served: App) -> N
     assert todo_id in {item["id"] for item in listed}
 
 
-def test_endpoint_is_reused_and_stops_with_the_emulator(served: App) -> None:
+def test_endpoint_is_reused_stops_with_the_emulator_and_comes_back_on_its_port(served: App) -> None:
     endpoint = graphql_endpoint(served.project.state_dir, "development")
     running = endpoint.running()
     assert running is not None
     served.materialize("development", served.instance, selection="api_client")  # type: ignore[attr-defined]
     assert endpoint.running() == running  # same process, same port
     served.emulator().stop()
+    assert endpoint.running() is None
+    again = materialized(served.materialize("development", served.instance))  # type: ignore[attr-defined]
+    assert again["backend_deployment"]["deployment"] == "skipped"  # the tables survived; only the endpoint restarts
+    restarted = endpoint.running()
+    assert restarted is not None and restarted.port == running.port and restarted.pid != running.pid
+    assert again["backend_deployment"]["graphql_endpoint"] == outputs(served)["data"]["url"]
+    assert len(graphql(served, "query { listTodos { items { id } } }")["data"]["listTodos"]["items"]) == 4  # 3 seeded + 1 created
+
+
+def test_operations_that_cannot_run_locally_fail_with_the_reason(tmp_path: Path) -> None:
+    """a.handler.custom (APPSYNC_JS) and a.handler.function (Lambda) answer an error that says why, never null."""
+    project = copy_fixture("zero-models", tmp_path / "app")
+    spec = synthesize(project, BackendIdentifier(project.package_name(), "development", "sandbox")).graphql_api
+    assert spec is not None
+    emulator = EmbeddedEmulator(project.state_dir / "emulator")
+    endpoint = graphql_endpoint(project.state_dir, "development")
+    try:
+        values = EndpointValues(api_id="zeromodelsapi", region="us-east-1", dynamodb_endpoint=emulator.ensure_running().endpoint, api_key="da2-zeromodels")
+        url = endpoint.ensure_running(spec, values).url
+        greet = post(url, "da2-zeromodels", 'mutation { greet(name: "Ada") { text } }')
+        assert greet["data"]["greet"] is None
+        assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
+        echo = post(url, "da2-zeromodels", 'query { echo(content: "hi") { content } }')
+        assert "does not run on ampflow's local endpoint" in echo["errors"][0]["message"], echo
+    finally:
+        emulator.stop()
     assert endpoint.running() is None
 
 

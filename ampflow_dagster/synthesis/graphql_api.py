@@ -73,6 +73,8 @@ class _Extraction:
                     self._resolver(stack, properties)
             except CannotEvaluate as error:
                 self.unsupported.append(Unsupported(f"{stack.path}/{logical_id}", f"cannot be evaluated locally: {error}"))
+            except (KeyError, IndexError, TypeError, ValueError) as error:  # a shape Amplify does not generate
+                self.unsupported.append(Unsupported(f"{stack.path}/{logical_id}", f"{kind} not understood locally: {error!r}"))
 
     def spec(self, schema: str) -> GraphqlApiSpec:
         default, additional = self.authorization

@@ -21,7 +21,7 @@ from pathlib import Path
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.targets.graphql_endpoint import stop_graphql_endpoints
-from ampflow_dagster.targets.processes import free_port, process_alive, stop_process_group
+from ampflow_dagster.targets.servers import free_port, process_alive, stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 REPLAY_TIMEOUT_SECONDS = 600.0
@@ -66,6 +66,7 @@ class EmbeddedEmulator:
 
     def stop(self) -> bool:
         """Stop the emulator if it runs; its recording stays, so the next start restores it."""
+        stop_graphql_endpoints(self.state_dir.parent)  # they serve the emulator's tables: they stop with it
         if not self.state_dir.is_dir():
             return False
         with exclusive_lock(self.state_dir / "emulator.lock"):
@@ -74,8 +75,7 @@ class EmbeddedEmulator:
                 return False
             stop_process_group(emulator.pid)
             self.server_file.unlink(missing_ok=True)
-        stop_graphql_endpoints(self.state_dir.parent)  # they serve these tables: they stop with them
-        return True
+            return True
 
     def _start(self) -> RunningEmulator:
         port = free_port(self._previous_port(), "the embedded emulator")

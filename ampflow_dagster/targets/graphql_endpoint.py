@@ -25,7 +25,7 @@ from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.synthesis.api_spec import (
     ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID, GraphqlApiSpec,
 )
-from ampflow_dagster.targets.processes import free_port, port_answers, process_alive, stop_process_group
+from ampflow_dagster.targets.servers import free_port, port_answers, process_alive, stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 90.0
 LOCAL_ACCOUNT = "123456789012"  # moto's account
@@ -78,7 +78,7 @@ class LocalGraphqlEndpoint:
 
     def running(self) -> RunningEndpoint | None:
         recorded = self._recorded()
-        if not recorded:
+        if "pid" not in recorded:
             return None
         endpoint = RunningEndpoint(pid=int(recorded["pid"]), port=int(recorded["port"]), fingerprint=recorded["fingerprint"])
         if process_alive(endpoint.pid) and port_answers(endpoint.port):
@@ -93,7 +93,8 @@ class LocalGraphqlEndpoint:
             if endpoint is None:
                 return False
             stop_process_group(endpoint.pid)
-            self.server_file.unlink(missing_ok=True)
+            # The port stays recorded: the next start takes it again, so the client's data.url still holds.
+            self.server_file.write_text(json.dumps({"port": endpoint.port}), encoding="utf-8")
             return True
 
     def _start(self, spec: GraphqlApiSpec, values: EndpointValues, started_with: str, previous_port: int | None) -> RunningEndpoint:

@@ -103,13 +103,10 @@ class LocalTarget(DeployTarget):
         reasons = super().drift(desired)
         if desired.auth is not None and find_user_pool(self.cognito_client(), local_user_pool_name(self.api_id())) is None:
             reasons.append(f"user pool {local_user_pool_name(self.api_id())} does not exist")
-        if desired.graphql_api is not None:
-            running = self._endpoint_state().running()
-            if running is None:
-                reasons.append("the local GraphQL endpoint is not running")
-            elif running.fingerprint != desired.graphql_api.fingerprint():
-                reasons.append(f"the local GraphQL endpoint serves API {running.fingerprint}, not {desired.graphql_api.fingerprint()}")
         return reasons
+
+    def serve(self, desired: DesiredBackend, log: Log) -> None:
+        self.graphql_endpoint(desired, log)
 
     def graphql_endpoint(self, desired: DesiredBackend, log: Log) -> RunningEndpoint | None:
         """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""
@@ -181,5 +178,4 @@ class LocalTarget(DeployTarget):
                 log(f"Updated {change.table}: {', '.join(done)}")
             report.changes.append(TableChange(change.model, change.table, PAST_TENSE[change.action], change.details))
         self.user_pool(desired, log)
-        self.graphql_endpoint(desired, log)
         return report
