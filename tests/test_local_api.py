@@ -13,6 +13,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.graphql.simulator import simulator_dir
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
@@ -178,3 +180,16 @@ def _non_loopback_address() -> str | None:
     except OSError:
         return None
     return None if address.startswith("127.") else address
+
+
+def test_missing_simulator_install_or_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMPFLOW_SIMULATOR_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DeploymentError) as named:
+        simulator_dir()
+    assert "AMPFLOW_SIMULATOR_DIR" in named.value.message and named.value.code == "DeploymentError"
+    monkeypatch.delenv("AMPFLOW_SIMULATOR_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no install there yet
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    with pytest.raises(DeploymentError) as no_npm:
+        simulator_dir()
+    assert "npm is not on PATH" in no_npm.value.message and "Node.js" in no_npm.value.resolution
