@@ -152,24 +152,44 @@ def test_endpoint_is_reused_stops_with_the_emulator_and_comes_back_on_its_port(s
     assert len(graphql(served, "query { listTodos { items { id } } }")["data"]["listTodos"]["items"]) == 4  # 3 seeded + 1 created
 
 
-def test_operations_that_cannot_run_locally_fail_with_the_reason(tmp_path: Path) -> None:
-    """a.handler.custom (APPSYNC_JS) and a.handler.function (Lambda) answer an error that says why, never null."""
-    project = copy_fixture("zero-models", tmp_path / "app")
+@pytest.fixture(scope="module")
+def zero_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The zero-models fixture app (an a.handler.function query, an a.handler.custom mutation), synthesized,
+    with an emulator for its endpoint's DynamoDB endpoint."""
+    project = copy_fixture("zero-models", tmp_path_factory.mktemp("zero") / "app")
     spec = synthesize(project, BackendIdentifier(project.package_name(), "development", "sandbox")).graphql_api
     assert spec is not None
     emulator = EmbeddedEmulator(project.state_dir / "emulator")
+    values = EndpointValues(api_id="zeromodelsapi", region="us-east-1", dynamodb_endpoint=emulator.ensure_running().endpoint, api_key="da2-zeromodels")
+    yield project, spec, values
+    emulator.stop()
+
+
+def test_operations_that_cannot_run_locally_fail_with_the_reason(zero_models: Any) -> None:
+    """a.handler.custom (APPSYNC_JS) and a.handler.function (Lambda) answer an error that says why, never null."""
+    project, spec, values = zero_models
+    url = graphql_endpoint(project.state_dir, "development").ensure_running(spec, values).url
+    greet = post(url, values.api_key, 'mutation { greet(name: "Ada") { text } }')
+    assert greet["data"]["greet"] is None
+    assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
+    echo = post(url, values.api_key, 'query { echo(content: "hi") { content } }')
+    assert "does not run on ampflow's local endpoint" in echo["errors"][0]["message"], echo
+
+
+def test_endpoint_restarts_on_its_port_when_what_it_serves_changes(zero_models: Any) -> None:
+    project, spec, values = zero_models
     endpoint = graphql_endpoint(project.state_dir, "development")
-    try:
-        values = EndpointValues(api_id="zeromodelsapi", region="us-east-1", dynamodb_endpoint=emulator.ensure_running().endpoint, api_key="da2-zeromodels")
-        url = endpoint.ensure_running(spec, values).url
-        greet = post(url, "da2-zeromodels", 'mutation { greet(name: "Ada") { text } }')
-        assert greet["data"]["greet"] is None
-        assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
-        echo = post(url, "da2-zeromodels", 'query { echo(content: "hi") { content } }')
-        assert "does not run on ampflow's local endpoint" in echo["errors"][0]["message"], echo
-    finally:
-        emulator.stop()
-    assert endpoint.running() is None
+    first = endpoint.ensure_running(spec, values)
+    assert endpoint.ensure_running(spec, values) == endpoint.running()  # unchanged: the same process
+    assert endpoint.running().pid == first.pid
+    renewed = EndpointValues(**{**values.__dict__, "api_key": "da2-renewedkey"})
+    second = endpoint.ensure_running(spec, renewed)
+    assert (second.port, second.fingerprint) == (first.port, spec.fingerprint()) and second.pid != first.pid
+    assert post(second.url, renewed.api_key, "{ __schema { queryType { name } } }")["data"]["__schema"]["queryType"]["name"] == "Query"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(second.url, values.api_key, "{ __schema { queryType { name } } }")
+    assert refused.value.code == 401
+    assert endpoint.stop() and endpoint.running() is None
 
 
 def _non_loopback_address() -> str | None:
