@@ -128,6 +128,11 @@ def test_zero_model_api_has_no_tables_but_its_operations_and_types(amplify: str,
     assert "mutation Greet(" in backend.statements["mutations.graphql"]  # a.handler.custom({ entry: './greet.js' })
     assert backend.default_authorization_type == "API_KEY"
     assert backend.auth is None  # no defineAuth, no user pool
+    api = backend.graphql_api  # what the local endpoint serves: neither operation runs there yet, and it says why
+    assert api is not None and {(r["typeName"], r["fieldName"]) for r in api.resolvers} == {("Query", "echo"), ("Mutation", "greet")}
+    reasons = {entry.subject: entry.reason for entry in api.unsupported}
+    assert "APPSYNC_JS" in reasons["Mutation.greet"]
+    assert "a.handler.function" in next(reason for subject, reason in reasons.items() if subject.startswith("data source "))
 
 
 def test_backend_without_data_has_no_tables_and_no_statements(tmp_path: Path) -> None:
@@ -241,6 +246,10 @@ def test_owner_rules_and_composite_identifier_beside_auth_storage_and_a_function
     assert pool.custom_attributes["plan"]["AttributeDataType"] == "String" and "custom:plan" in pool.attribute_names()
     assert pool.password_policy["MinimumLength"] == 8 and pool.password_policy["RequireSymbols"] is True
     assert "ALLOW_USER_SRP_AUTH" in pool.client_auth_flows
+    api = backend.graphql_api  # the user pool id is the environment's, put in when its endpoint starts
+    assert api is not None and api.default_authorization_type == "AMAZON_COGNITO_USER_POOLS"
+    assert {source.get("tableName") for source in api.data_sources} >= {f"{model}-@@apiId@@-NONE" for model in backend.tables}
+    assert not [entry for entry in api.unsupported if "cannot be evaluated" in entry.reason or "not understood" in entry.reason]
 
 
 def test_oldest_supported_amplify_synthesizes_the_backend_the_latest_does(tmp_path: Path, oldest_install: Path) -> None:

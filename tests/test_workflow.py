@@ -46,7 +46,7 @@ def test_development_and_production_deploy_verify_seed_and_generate_client(app: 
     outputs = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
     assert outputs["data"]["default_authorization_type"] == "API_KEY"
     assert set(outputs["data"]["model_introspection"]["models"]) == set(MODELS)
-    assert "url" not in outputs["data"]  # no GraphQL endpoint runs locally, so none is invented
+    assert outputs["data"]["url"].startswith("http://127.0.0.1:")  # the local GraphQL endpoint (tests/test_local_api.py)
     assert outputs["custom"]["ampflow"]["dynamodb_endpoint"] == app.endpoint()
     assert outputs["custom"]["ampflow"]["tables"]["Todo"] == app.table_name("development", "Todo")
     assert "listTodos" in (app.root / "clients" / "development" / "graphql" / "queries.graphql").read_text()

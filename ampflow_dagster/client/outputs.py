@@ -1,9 +1,9 @@
 """Write an environment's amplify_outputs.json and GraphQL statements.
 
 The model introspection schema and the statements come from Amplify's own generator
-(@aws-amplify/graphql-generator, run during synthesis). For the local target there is
-no AppSync endpoint, so the file says what is really there, tables and the DynamoDB
-endpoint, and carries no GraphQL URL or API key.
+(@aws-amplify/graphql-generator, run during synthesis). For the local target, `data.url`
+and `data.api_key` are those of the environment's local GraphQL endpoint; the tables and
+the DynamoDB endpoint are listed under `custom.ampflow`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,18 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend
 
 OUTPUTS_VERSION = "1.4"
 LOCAL_NOTE = (
-    "The local target runs DynamoDB only: no AppSync GraphQL endpoint exists, so data.url and an API key are absent. "
-    "Read and write the tables listed here directly, or deploy this environment to a cloud target to use the Amplify client."
+    "data.url is this environment's local GraphQL endpoint (Amplify's AppSync simulator on 127.0.0.1) over the tables "
+    "listed here: API key and user pool authorization; IAM authorization, subscriptions and function or JavaScript "
+    "resolvers are not served locally yet."
 )
+
+
+@dataclass(frozen=True)
+class DataApi:
+    """Where the environment's GraphQL API answers, when the target serves one itself (local)."""
+
+    url: str
+    api_key: str
 
 
 @dataclass(frozen=True)
@@ -31,16 +40,23 @@ class ClientFiles:
     statement_files: list[Path]
 
 
-def write_client(directory: Path, desired: DesiredBackend, target: dict[str, Any], tables: dict[str, str]) -> ClientFiles:
+def write_client(
+    directory: Path, desired: DesiredBackend, target: dict[str, Any], tables: dict[str, str], data_api: DataApi | None = None
+) -> ClientFiles:
     """Replace `directory` with a fresh client, written whole or not at all."""
+    data: dict[str, Any] = {
+        "aws_region": target.get("aws_region"),
+        "default_authorization_type": desired.default_authorization_type,
+        "authorization_types": desired.additional_authorization_types,
+        "model_introspection": desired.model_introspection,
+    }
+    if data_api is not None and desired.graphql_api is not None:
+        served = desired.graphql_api.served_authorization_types()
+        data = {"url": data_api.url, "api_key": data_api.api_key, **data,
+                "default_authorization_type": served[0] if served else "API_KEY", "authorization_types": served[1:]}
     outputs = {
         "version": OUTPUTS_VERSION,
-        "data": {
-            "aws_region": target.get("aws_region"),
-            "default_authorization_type": desired.default_authorization_type,
-            "authorization_types": desired.additional_authorization_types,
-            "model_introspection": desired.model_introspection,
-        },
+        "data": data,
         "custom": {
             "ampflow": {
                 **{key: value for key, value in target.items() if key != "endpoint_source"},

@@ -42,6 +42,7 @@ from ampflow_dagster.defs.records import (
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, read_seed_record
 from ampflow_dagster.seeding.seed_files import USERS_DATASET
+from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
 from ampflow_dagster.workflow.users import UsersOutcome, owners_for, seed_users
 
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
@@ -143,10 +144,27 @@ def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
                 log=context.log.info,
             )
             target = workspace.target.describe()
+            api = workspace.desired().graphql_api
         context.log.info(f"{environment}: {'skipped' if outcome.skipped else 'deployed'} ({outcome.reason})")
-        return dg.MaterializeResult(metadata=deployment_metadata(outcome, target), data_version=dg.DataVersion(outcome.template_hash))
+        metadata = {**deployment_metadata(outcome, target), **graphql_metadata(target, api)}
+        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.template_hash))
 
     return backend_deployment
+
+
+def graphql_metadata(target: dict[str, Any], api: GraphqlApiSpec | None) -> dict[str, object]:
+    """The local GraphQL endpoint a deployment left serving, and what of the API it cannot run."""
+    if not target.get("graphql_url"):
+        return {}
+    metadata: dict[str, object] = {
+        "graphql_endpoint": dg.MetadataValue.url(target["graphql_url"]),
+        "graphql_api_fingerprint": target.get("graphql_api_fingerprint", ""),
+    }
+    if api is not None and api.unsupported:
+        metadata["graphql_not_served"] = dg.MetadataValue.md(
+            "\n".join(f"- {entry.subject}: {entry.reason}" for entry in api.unsupported)
+        )
+    return metadata
 
 
 def deployment_metadata(outcome: Any, target: dict[str, Any]) -> dict[str, object]:

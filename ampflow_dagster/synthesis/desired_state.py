@@ -7,10 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
 from ampflow_dagster.tables.names import table_name
 
 # Bumped whenever DesiredBackend gains something synthesis must read: a cache of another format is synthesized again.
-DESIRED_FORMAT = 3
+DESIRED_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class DesiredBackend:
     text of that default, as the model schema declares it: the introspection leaves them out.
     `auth` is the user pool `defineAuth` declares (None for a backend without auth).
 
+    `graphql_api` is the data API as the local GraphQL endpoint serves it (None without a data API).
+
     `variables_digest` identifies the variables synthesis ran with ("" for none): synthesizing the
     same tree with other values is another backend.
     """
@@ -137,6 +140,7 @@ class DesiredBackend:
     variables_digest: str = ""
     field_defaults: dict[str, dict[str, str]] = field(default_factory=dict)
     auth: UserPoolSpec | None = None
+    graphql_api: GraphqlApiSpec | None = None
 
     def template_hash(self) -> str:
         """A hash of the table definitions alone: what a deployment must make real."""
@@ -160,5 +164,6 @@ class DesiredBackend:
     def from_json(cls, data: dict[str, Any]) -> DesiredBackend:
         tables = {model: TableSpec.from_json(spec) for model, spec in data["tables"].items()}
         auth = UserPoolSpec.from_json(data["auth"]) if data.get("auth") else None
+        api = GraphqlApiSpec.from_json(data["graphql_api"]) if data.get("graphql_api") else None
         fields = {key: value for key, value in data.items() if key != "format"}
-        return cls(**{**fields, "tables": tables, "auth": auth})
+        return cls(**{**fields, "tables": tables, "auth": auth, "graphql_api": api})

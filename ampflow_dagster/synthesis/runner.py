@@ -26,6 +26,7 @@ from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
 from ampflow_dagster.synthesis.desired_state import DESIRED_FORMAT, DesiredBackend
 from ampflow_dagster.synthesis.field_defaults import field_defaults
+from ampflow_dagster.synthesis.graphql_api import graphql_api_spec
 from ampflow_dagster.synthesis.user_pool import user_pool_spec
 from ampflow_dagster.synthesis.toolchain import NodeToolchain, locate_toolchain, require_synthesis_tools
 
@@ -204,6 +205,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
         variables_digest=variables_digest(variables),
         field_defaults=defaults,
         auth=user_pool_spec(assembly),
+        graphql_api=graphql_api_spec(assembly) if has_data_api else None,
     )
 
 

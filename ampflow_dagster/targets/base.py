@@ -131,6 +131,9 @@ class DeployTarget(ABC):
         names = {model: self.table_name(model) for model in desired.tables}  # resolves the API id once, up front
         return read_live_tables(self.dynamodb_client(), names)
 
+    def serve(self, desired: DesiredBackend, log: Log) -> None:
+        """Start what the target serves beside its tables, deployed or not (local: the GraphQL endpoint); none by default."""
+
     def preflight(self, log: Log) -> None:
         """Checks before a deployment may start (credentials, bootstrap); nothing to check by default."""
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +20,8 @@ from pathlib import Path
 
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.locks import exclusive_lock
+from ampflow_dagster.targets.graphql_endpoint import stop_graphql_endpoints
+from ampflow_dagster.targets.servers import free_port, process_alive, stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 REPLAY_TIMEOUT_SECONDS = 600.0
@@ -60,29 +60,25 @@ class EmbeddedEmulator:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         emulator = RunningEmulator(pid=int(recorded["pid"]), port=int(recorded["port"]))
-        if _process_alive(emulator.pid) and _answers(emulator.endpoint):
+        if process_alive(emulator.pid) and _answers(emulator.endpoint):
             return emulator
         return None
 
     def stop(self) -> bool:
         """Stop the emulator if it runs; its recording stays, so the next start restores it."""
+        stop_graphql_endpoints(self.state_dir.parent)  # they serve the emulator's tables: they stop with it
         if not self.state_dir.is_dir():
             return False
         with exclusive_lock(self.state_dir / "emulator.lock"):
             emulator = self.running()
             if emulator is None:
                 return False
-            os.killpg(emulator.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while _process_alive(emulator.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _process_alive(emulator.pid):
-                os.killpg(emulator.pid, signal.SIGKILL)
+            stop_process_group(emulator.pid)
             self.server_file.unlink(missing_ok=True)
             return True
 
     def _start(self) -> RunningEmulator:
-        port = _free_port(self._previous_port())
+        port = free_port(self._previous_port(), "the embedded emulator")
         environment = {
             **os.environ,
             "MOTO_ENABLE_RECORDING": "true",
@@ -163,20 +159,6 @@ class EmbeddedEmulator:
             return None
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie left by a parent that never waited is not a server
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return True
-
-
 def _answers(endpoint: str) -> bool:
     """Whether our moto server answers at `endpoint`; recorder calls are the only ones it does not record."""
     try:
@@ -193,19 +175,6 @@ def _post(url: str, timeout: float) -> None:
     request = urllib.request.Request(url, data=b"", method="POST")
     with urllib.request.urlopen(request, timeout=timeout):
         pass
-
-
-def _free_port(preferred: int | None) -> int:
-    """The port the last server used, so clients keep their endpoint, else any free one."""
-    for candidate in ([preferred] if preferred else []) + [0]:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise DeploymentError("No free loopback port for the embedded emulator.", "Free a port on 127.0.0.1 and run again.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 That is the endpoint named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL (LocalStack,
 DynamoDB Local, a moto server), or else the embedded emulator, started on demand.
-Deploying reconciles that endpoint's tables to the synthesized ones.
+Deploying reconciles that endpoint's tables to the synthesized ones, and starts the environment's
+GraphQL endpoint (Amplify's AppSync simulator) serving the data API against them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.aws_errors import AwsPlace
-from ampflow_dagster.client.outputs import write_client
+from ampflow_dagster.client.outputs import DataApi, write_client
 from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
@@ -24,6 +25,7 @@ from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, Ta
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.graphql_endpoint import EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint
 from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, find_user_pool
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
@@ -110,6 +112,29 @@ class LocalTarget(DeployTarget):
             reasons.append(f"user pool {local_user_pool_name(self.api_id())} does not exist")
         return reasons
 
+    def serve(self, desired: DesiredBackend, log: Log) -> None:
+        self.graphql_endpoint(desired, log)
+
+    def graphql_endpoint(self, desired: DesiredBackend, log: Log) -> RunningEndpoint | None:
+        """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""
+        if desired.graphql_api is None:
+            return None
+        pool = self.user_pool(desired, log)
+        values = EndpointValues(
+            api_id=self.api_id(), region=self.aws.region(), dynamodb_endpoint=self.endpoint(),
+            api_key=self.api_key(), user_pool_id=pool.pool_id if pool else None, user_pool_client_id=pool.client_id if pool else None,
+        )
+        running = self._endpoint_state().ensure_running(desired.graphql_api, values)
+        if running.started_seconds:
+            log(f"Local GraphQL endpoint started in {running.started_seconds:.1f} s: {running.url}")
+        return running
+
+    def api_key(self) -> str:
+        return api_key(self.project.state_dir, self.environment.name)
+
+    def _endpoint_state(self) -> LocalGraphqlEndpoint:
+        return graphql_endpoint(self.project.state_dir, self.environment.name)
+
     def dynamodb_client(self) -> Any:
         if self._client is None:
             self._client = self.aws.client("dynamodb", self.endpoint(), allow_emulator_credentials=True)
@@ -121,11 +146,13 @@ class LocalTarget(DeployTarget):
 
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
         tables = {model: self.table_name(model) for model in sorted(desired.tables)}
-        files = write_client(directory, desired, self.describe(), tables)
+        running = self.graphql_endpoint(desired, log)
+        data_api = DataApi(running.url, self.api_key()) if running else None
+        files = write_client(directory, desired, self.describe(), tables, data_api)
         return [files.outputs_file, *files.statement_files]
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described = {
             "target": self.kind,
             "environment": self.environment.name,
             "dynamodb_endpoint": self.endpoint(),
@@ -133,6 +160,10 @@ class LocalTarget(DeployTarget):
             "aws_region": self.aws.region(),
             "api_id": self.api_id(),
         }
+        running = self._endpoint_state().running()
+        if running is not None:
+            described.update(graphql_url=running.url, graphql_api_fingerprint=running.fingerprint)
+        return described
 
     def deploy(self, desired: DesiredBackend, plan: list[PlannedChange], *, log: Log) -> DeploymentReport:
         client = self.dynamodb_client()

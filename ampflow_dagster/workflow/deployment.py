@@ -56,6 +56,7 @@ def deploy_backend(
         with workspace.aws_failures("Comparing the live tables with amplify/", f"ampflow deploy {name}"):
             drift = workspace.target.drift(desired)
         if not drift:
+            workspace.target.serve(desired, log)  # after a restart of the machine or the emulator, say
             return DeploymentOutcome(
                 fingerprint, desired.template_hash(), skipped=True,
                 reason=f"amplify/ unchanged since the last deployment ({fingerprint}) and every table matches",
@@ -84,6 +85,7 @@ def deploy_backend(
         for table, backup in backups.items():
             log(f"Backed up {table}: {backup}")
         report = target.deploy(desired, plan, log=log)
+        target.serve(desired, log)
     return DeploymentOutcome(
         fingerprint, desired.template_hash(), skipped=False, reason=reason,
         model_versions=_model_versions(desired, deployed, report), report=report, drift=drift,

@@ -1,0 +1,215 @@
+"""The local environment's GraphQL endpoint: Amplify's own resolvers, run by Amplify's AppSync simulator,
+over the emulator's tables, after the workflow materialized development on the sample app."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.graphql.simulator import simulator_dir
+from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.runner import synthesize
+from ampflow_dagster.targets.aws import AwsSettings
+from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.graphql_endpoint import EndpointValues, graphql_endpoint
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+from tests.conftest import App, copy_fixture, copy_synthesized_app, materialized
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) -> Any:
+    """The sample app with development materialized once: tables, seed items, client, endpoint."""
+    application = App(copy_synthesized_app(synthesized_app, tmp_path_factory.mktemp("api") / "app").root)
+    with dg.instance_for_test() as instance:
+        result = application.materialize("development", instance)
+        application.instance = instance  # type: ignore[attr-defined]
+        application.result = result  # type: ignore[attr-defined]
+        yield application
+    application.emulator().stop()
+
+
+def outputs(app: App) -> dict[str, Any]:
+    return json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
+
+
+def graphql(app: App, query: str, variables: dict[str, Any] | None = None, api_key: str | None = None) -> dict[str, Any]:
+    data = outputs(app)["data"]
+    return post(data["url"], api_key or data["api_key"], query, variables)
+
+
+def post(url: str, api_key: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps({"query": query, "variables": variables or {}}).encode(), method="POST",
+        headers={"content-type": "application/json", "x-api-key": api_key},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_endpoint_lists_the_seeded_dev_items_with_the_api_key(served: App) -> None:
+    answer = graphql(served, "query { listTodos { items { id content done priority } } }")
+    assert "errors" not in answer, answer
+    contents = sorted(item["content"] for item in answer["data"]["listTodos"]["items"])
+    seeded = sorted(f"[DEV] {line['content']}" for line in served.seed_lines("development", "Todo"))
+    assert contents == seeded
+
+
+def test_outputs_and_deployment_name_the_endpoint(served: App) -> None:
+    data = outputs(served)["data"]
+    assert data["url"].startswith("http://127.0.0.1:") and data["url"].endswith("/graphql")
+    assert data["api_key"].startswith("da2-") and len(data["api_key"]) == 30
+    assert data["default_authorization_type"] == "API_KEY"
+    assert data["authorization_types"] == []  # AWS_IAM is not served locally, so the client is not told it is
+    assert set(data["model_introspection"]["models"]) == {"Todo", "Project", "Task", "ProjectCharter", "InventoryItem"}
+    deployment = materialized(served.result)["backend_deployment"]  # type: ignore[attr-defined]
+    desired = EnvironmentWorkspace.open(served.project, "development", AwsSettings()).desired()
+    assert deployment["graphql_endpoint"] == data["url"]
+    assert deployment["graphql_api_fingerprint"] == desired.graphql_api.fingerprint()
+    assert "AWS_IAM" in deployment["graphql_not_served"]
+    assert data["api_key"] not in json.dumps(deployment)
+
+
+def test_get_by_composite_key(served: App) -> None:
+    answer = graphql(
+        served,
+        "query ($w: String!, $s: String!, $b: String!) { getInventoryItem(warehouseId: $w, sku: $s, batch: $b) { name quantity } }",
+        {"w": "wh-berlin", "s": "DESK-01", "b": "2026-10"},
+    )
+    assert answer["data"]["getInventoryItem"] == {"name": "[DEV] Standing desk", "quantity": 12}, answer
+
+
+def test_has_many_and_belongs_to(served: App) -> None:
+    answer = graphql(served, '{ getProject(id: "proj-website") { name tasks { items { id project { id } } } } }')
+    project = answer["data"]["getProject"]
+    assert project["name"] == "[DEV] Website relaunch", answer
+    assert sorted(task["id"] for task in project["tasks"]["items"]) == ["task-copy", "task-design"]
+    assert {task["project"]["id"] for task in project["tasks"]["items"]} == {"proj-website"}
+
+
+def test_wrong_api_key_is_refused(served: App) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        graphql(served, "query { listTodos { items { id } } }", api_key="da2-notthekeyofthisenvironment00")
+    assert refused.value.code == 401
+
+
+def test_only_graphql_is_served_and_only_on_loopback(served: App) -> None:
+    url = outputs(served)["data"]["url"]
+    port = int(url.split(":")[2].split("/")[0])
+    for path, method in (("/clear-data", "DELETE"), ("/api-config", "GET")):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method), timeout=10)
+        assert refused.value.code == 404
+    listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local = {line.split()[1] for line in listening if line.split()[3] == "0A"}  # state LISTEN
+    assert f"0100007F:{port:04X}" in local
+    assert f"00000000:{port:04X}" not in local
+    outside = _non_loopback_address()
+    if outside is not None:  # a machine with only loopback has nothing else to try
+        with pytest.raises(OSError):
+            socket.create_connection((outside, port), timeout=2).close()
+
+
+def test_created_item_lands_in_the_table_and_survives_a_reseed(served: App) -> None:
+    created = graphql(
+        served, "mutation ($input: CreateTodoInput!) { createTodo(input: $input) { id content } }",
+        {"input": {"content": "Written through the local API", "priority": "LOW"}},
+    )
+    todo_id = created["data"]["createTodo"]["id"]
+    stored = {item["id"]: item for item in served.items("development", "Todo")}
+    assert stored[todo_id]["content"] == "Written through the local API"
+    assert stored[todo_id]["__typename"] == "Todo"
+    seeded = [key.to_user_string() for asset in served.assets() for key in asset.keys if key.path[-1].startswith("seeded_")]
+    assert len(seeded) >= 5
+    reseed = served.materialize("development", served.instance, selection=seeded)  # type: ignore[attr-defined]
+    assert set(materialized(reseed)) == set(seeded)
+    after = {item["id"]: item for item in served.items("development", "Todo")}
+    assert after[todo_id] == stored[todo_id]
+    listed = graphql(served, "query { listTodos { items { id } } }")["data"]["listTodos"]["items"]
+    assert todo_id in {item["id"] for item in listed}
+
+
+def test_endpoint_is_reused_stops_with_the_emulator_and_comes_back_on_its_port(served: App) -> None:
+    endpoint = graphql_endpoint(served.project.state_dir, "development")
+    running = endpoint.running()
+    assert running is not None
+    served.materialize("development", served.instance, selection="api_client")  # type: ignore[attr-defined]
+    assert endpoint.running() == running  # same process, same port
+    served.emulator().stop()
+    assert endpoint.running() is None
+    again = materialized(served.materialize("development", served.instance))  # type: ignore[attr-defined]
+    assert again["backend_deployment"]["deployment"] == "skipped"  # the tables survived; only the endpoint restarts
+    restarted = endpoint.running()
+    assert restarted is not None and restarted.port == running.port and restarted.pid != running.pid
+    assert again["backend_deployment"]["graphql_endpoint"] == outputs(served)["data"]["url"]
+    assert len(graphql(served, "query { listTodos { items { id } } }")["data"]["listTodos"]["items"]) == 4  # 3 seeded + 1 created
+
+
+@pytest.fixture(scope="module")
+def zero_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The zero-models fixture app (an a.handler.function query, an a.handler.custom mutation), synthesized,
+    with an emulator for its endpoint's DynamoDB endpoint."""
+    project = copy_fixture("zero-models", tmp_path_factory.mktemp("zero") / "app")
+    spec = synthesize(project, BackendIdentifier(project.package_name(), "development", "sandbox")).graphql_api
+    assert spec is not None
+    emulator = EmbeddedEmulator(project.state_dir / "emulator")
+    values = EndpointValues(api_id="zeromodelsapi", region="us-east-1", dynamodb_endpoint=emulator.ensure_running().endpoint, api_key="da2-zeromodels")
+    yield project, spec, values
+    emulator.stop()
+
+
+def test_operations_that_cannot_run_locally_fail_with_the_reason(zero_models: Any) -> None:
+    """a.handler.custom (APPSYNC_JS) and a.handler.function (Lambda) answer an error that says why, never null."""
+    project, spec, values = zero_models
+    url = graphql_endpoint(project.state_dir, "development").ensure_running(spec, values).url
+    greet = post(url, values.api_key, 'mutation { greet(name: "Ada") { text } }')
+    assert greet["data"]["greet"] is None
+    assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
+    echo = post(url, values.api_key, 'query { echo(content: "hi") { content } }')
+    assert "does not run on ampflow's local endpoint" in echo["errors"][0]["message"], echo
+
+
+def test_endpoint_restarts_on_its_port_when_what_it_serves_changes(zero_models: Any) -> None:
+    project, spec, values = zero_models
+    endpoint = graphql_endpoint(project.state_dir, "development")
+    first = endpoint.ensure_running(spec, values)
+    assert endpoint.ensure_running(spec, values) == endpoint.running()  # unchanged: the same process
+    assert endpoint.running().pid == first.pid
+    renewed = EndpointValues(**{**values.__dict__, "api_key": "da2-renewedkey"})
+    second = endpoint.ensure_running(spec, renewed)
+    assert (second.port, second.fingerprint) == (first.port, spec.fingerprint()) and second.pid != first.pid
+    assert post(second.url, renewed.api_key, "{ __schema { queryType { name } } }")["data"]["__schema"]["queryType"]["name"] == "Query"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(second.url, values.api_key, "{ __schema { queryType { name } } }")
+    assert refused.value.code == 401
+    assert endpoint.stop() and endpoint.running() is None
+
+
+def _non_loopback_address() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the outgoing interface
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+def test_missing_simulator_install_or_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMPFLOW_SIMULATOR_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DeploymentError) as named:
+        simulator_dir()
+    assert "AMPFLOW_SIMULATOR_DIR" in named.value.message and named.value.code == "DeploymentError"
+    monkeypatch.delenv("AMPFLOW_SIMULATOR_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no install there yet
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    with pytest.raises(DeploymentError) as no_npm:
+        simulator_dir()
+    assert "npm is not on PATH" in no_npm.value.message and "Node.js" in no_npm.value.resolution
