@@ -21,7 +21,8 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.targets.graphql_endpoint import EndpointValues, graphql_endpoint
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
-from tests.conftest import App, copy_fixture, copy_synthesized_app, materialized
+from cli import ampflow
+from conftest import App, copy_fixture, copy_synthesized_app, materialized
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +214,23 @@ def test_missing_simulator_install_or_npm_is_a_clear_error(tmp_path: Path, monke
     with pytest.raises(DeploymentError) as no_npm:
         simulator_dir()
     assert "npm is not on PATH" in no_npm.value.message and "Node.js" in no_npm.value.resolution
+
+
+def test_outputs_command_writes_the_file_the_front_end_reads_and_brings_the_endpoint_back(served: App, tmp_path: Path) -> None:
+    served.emulator().stop()  # the endpoint stops with it; `ampflow outputs` starts both again
+    written = ampflow(served.root, "outputs", "development", dagster_home=tmp_path / "home")
+    assert written.returncode == 0, written.stdout + written.stderr
+    at_root = json.loads((served.root / "amplify_outputs.json").read_text())
+    assert at_root == outputs(served)
+    answer = post(at_root["data"]["url"], at_root["data"]["api_key"], "query { listTodos { items { id } } }")
+    assert "errors" not in answer and answer["data"]["listTodos"]["items"], answer
+    elsewhere = ampflow(served.root, "outputs", "development", "--out-dir", str(tmp_path / "web" / "src"), dagster_home=tmp_path / "home")
+    assert elsewhere.returncode == 0 and (tmp_path / "web" / "src" / "amplify_outputs.json").is_file()
+
+
+def test_outputs_command_before_any_client_says_what_to_run(tmp_path: Path, synthesized_app: Path) -> None:
+    fresh = copy_synthesized_app(synthesized_app, tmp_path / "app")
+    refused = ampflow(fresh.root, "outputs", "production", dagster_home=tmp_path / "home")
+    assert refused.returncode == 2
+    assert "Error [NoClientYet]" in refused.stderr and "`ampflow prod`" in refused.stderr
+    assert not (fresh.root / "amplify_outputs.json").exists()

@@ -1,0 +1,46 @@
+"""`ampflow outputs ENV`: put ENV's amplify_outputs.json where the app's front end reads it, as `ampx sandbox` does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from ampflow_dagster.cli.session import Session
+from ampflow_dagster.errors import ConfigurationError
+
+OUTPUTS_FILE = "amplify_outputs.json"
+
+
+@click.command(help="Write ENV's amplify_outputs.json at the app's root (or --out-dir), for its front end; on a local "
+               "environment, first make sure its GraphQL endpoint is running.")
+@click.argument("environment")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to write it (default: the app's root).")
+@click.pass_obj
+def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
+    from ampflow_dagster.defs.records import cached_desired
+
+    name = session.environment(environment).name
+    generated = session.project.client_dir(name) / OUTPUTS_FILE
+    if not generated.is_file():
+        raise ConfigurationError(
+            f"Environment '{name}' has no generated client yet ({generated.relative_to(session.project.root)} is missing).",
+            f"Generate it first: `ampflow {'prod' if name == 'production' else 'dev'}`"
+            + ("" if name in ("development", "production") else f" for its environment, or materialize api_client for '{name}' in the UI")
+            + f", then run `ampflow outputs {name}` again.",
+            code="NoClientYet",
+        )
+    workspace = session.workspace(name)
+    desired = cached_desired(workspace, workspace.fingerprint())  # never starts Node
+    if desired is not None:
+        workspace.target.serve(desired, lambda line: click.echo(f"    {line}"))  # local: its endpoint, restarted if it stopped
+    target = (out_dir or session.project.root) / OUTPUTS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{OUTPUTS_FILE}.partial")
+    shutil.copyfile(generated, partial)
+    partial.replace(target)
+    click.secho(f"==> Wrote {target} from environment '{name}'", fg="green", bold=True)
+
+
+COMMANDS = [outputs]
