@@ -6,7 +6,9 @@ and plain CDK stacks a `backend.ts` adds to the same CDK app. Inside the backend
 table as a `Custom::AmplifyDynamoDBTable` in a nested stack of the data API, with properties behind
 `Fn::If` on parameters the parent stack passes down (billing mode, point-in-time recovery). We walk
 the stack tree from the root, resolving parameters and conditions the way CloudFormation would, and
-keep what is known at synthesis time; values only known after deployment (the API id) stay tokens.
+keep what is known at synthesis time. What only a deployment knows (a resource's `Ref` or `Fn::GetAtt`,
+the region) is answered by a `Binding`: the table reader keeps it as a token (`Unresolved`), so it can
+tell the API id inside a table name; the local GraphQL endpoint's extraction puts placeholders in.
 """
 
 from __future__ import annotations
@@ -43,22 +45,36 @@ class Unresolved:
 class StackTemplate:
     path: Path
     body: dict[str, Any]
-    parameters: dict[str, Any]
-    nested: list[StackTemplate] = field(default_factory=list)
+    logical_id: str
+    parent: StackTemplate | None = None
+    children: dict[str, StackTemplate] = field(default_factory=dict)
 
     def evaluate(self, value: Any) -> Any:
-        return _Evaluator(self).evaluate(value)
+        """`value` evaluated in this stack, deploy-time values kept as tokens."""
+        return Evaluator().evaluate(self, value)
+
+    @property
+    def logical_path(self) -> str:
+        """Where the stack sits in the tree: the root stack's name, then each nested stack's logical id."""
+        return f"{self.parent.logical_path}/{self.logical_id}" if self.parent else self.logical_id
+
+    @property
+    def all_resources(self) -> dict[str, Any]:
+        return self.body.get("Resources", {})
 
     def resources(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical_id, resource in self.body.get("Resources", {}).items():
+        for logical_id, resource in self.all_resources.items():
             if resource.get("Type") == resource_type:
                 yield logical_id, resource
 
     def tree(self) -> Iterator[StackTemplate]:
         """This stack and every stack nested in it, parents first."""
         yield self
-        for child in self.nested:
+        for child in self.children.values():
             yield from child.tree()
+
+    def root(self) -> StackTemplate:
+        return self.parent.root() if self.parent else self
 
     def data_apis(self) -> list[dict[str, Any]]:
         return [resource for _, resource in self.resources(GRAPHQL_API)]
@@ -140,7 +156,7 @@ def read_cloud_assembly(directory: Path, backend_stack_name: str | None = None) 
 
     def load_tree(name: str) -> StackTemplate:
         template_file = stacks[name]["properties"]["templateFile"]
-        root = StackTemplate(directory / template_file, _load(directory / template_file), {})
+        root = StackTemplate(directory / template_file, _load(directory / template_file), name)
         _collect_nested(directory, asset_paths, root)
         return root
 
@@ -206,10 +222,8 @@ def _collect_nested(directory: Path, asset_paths: dict[str, str], parent: StackT
                 f"Nested stack {logical_id} in {parent.path.name} has no template in the cloud assembly.",
                 "Synthesize again; if it persists, the assembly was produced by an unsupported CDK version.",
             )
-        passed = resource.get("Properties", {}).get("Parameters", {})
-        child = StackTemplate(directory / template_path, _load(directory / template_path), {})
-        child.parameters = {name: parent.evaluate(value) for name, value in passed.items()}
-        parent.nested.append(child)
+        child = StackTemplate(directory / template_path, _load(directory / template_path), logical_id, parent)
+        parent.children[logical_id] = child
         _collect_nested(directory, asset_paths, child)
 
 
@@ -220,59 +234,160 @@ def _load(path: Path) -> dict[str, Any]:
         raise SynthesisError(f"Cannot read synthesized template {path}: {error}.", "Synthesize again (ampflow force ENV).") from error
 
 
-class _Evaluator:
-    def __init__(self, template: StackTemplate) -> None:
-        self.template = template
+class Binding:
+    """The answers only a deployment has: pseudo parameters, and a resource's `Ref` or `Fn::GetAtt`.
 
-    def evaluate(self, value: Any) -> Any:
+    This binding keeps each as a token (`Unresolved`), as the table reader needs. A binding that must
+    have every value (the local endpoint's) overrides `unknown` to raise.
+    """
+
+    def pseudo(self, stack: StackTemplate, name: str) -> Any:
+        return self.unknown(f"Ref {name}")
+
+    def reference(self, evaluator: Evaluator, stack: StackTemplate, name: str, resource: dict[str, Any]) -> Any:
+        return self.unknown(f"Ref {name}")
+
+    def attribute(self, evaluator: Evaluator, stack: StackTemplate, name: str, attribute: str, resource: dict[str, Any]) -> Any:
+        return self.unknown(f"Fn::GetAtt {name}.{attribute}")
+
+    def unknown(self, description: str) -> Any:
+        return Unresolved(description)
+
+
+class Evaluator:
+    """CloudFormation's intrinsic functions over a stack tree, for one binding.
+
+    A nested stack's parameters are what its parent passes, evaluated in the parent (computed once per
+    evaluator); `Fn::GetAtt <nested stack>.Outputs.X` evaluates the child's output in the child.
+    """
+
+    def __init__(self, binding: Binding | None = None) -> None:
+        self.binding = binding or Binding()
+        self._parameters: dict[int, dict[str, Any]] = {}
+
+    def parameters(self, stack: StackTemplate) -> dict[str, Any]:
+        if id(stack) not in self._parameters:
+            passed = {}
+            if stack.parent is not None:
+                passed = stack.parent.all_resources[stack.logical_id].get("Properties", {}).get("Parameters", {})
+            self._parameters[id(stack)] = {name: self.evaluate(stack.parent, value) for name, value in passed.items()}
+        return self._parameters[id(stack)]
+
+    def evaluate(self, stack: StackTemplate, value: Any) -> Any:
         if isinstance(value, list):
-            return [item for item in (self.evaluate(v) for v in value) if item is not NO_VALUE]
+            return [item for item in (self.evaluate(stack, v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             (function, argument), = value.items()
             if function == "Ref":
-                return self.reference(argument)
-            if function == "Fn::If":
-                condition, when_true, when_false = argument
-                return self.evaluate(when_true if self.condition(condition) else when_false)
-            if function == "Fn::Equals":
-                first, second = (self.evaluate(v) for v in argument)
-                if isinstance(first, Unresolved) or isinstance(second, Unresolved):
-                    return Unresolved(f"Fn::Equals {argument}")
-                return str(first) == str(second)
-            if function == "Fn::Not":
-                inner = self.evaluate(argument[0])
-                return inner if isinstance(inner, Unresolved) else not inner
-            if function == "Fn::Join":
-                separator, parts = argument
-                parts = self.evaluate(parts)
-                if any(isinstance(part, Unresolved) for part in parts):
-                    return JoinedTokens(separator, parts)
-                return separator.join(str(part) for part in parts)
-            if function.startswith("Fn::"):
-                return Unresolved(f"{function} {json.dumps(argument)[:80]}")
-        return {key: item for key, item in ((k, self.evaluate(v)) for k, v in value.items()) if item is not NO_VALUE}
+                return self.reference(stack, argument)
+            if function == "Condition" or function.startswith("Fn::"):
+                return self._function(stack, function, argument)
+        return {key: item for key, item in ((k, self.evaluate(stack, v)) for k, v in value.items()) if item is not NO_VALUE}
 
-    def reference(self, name: str) -> Any:
+    def _function(self, stack: StackTemplate, function: str, argument: Any) -> Any:
+        if function == "Fn::If":
+            condition, when_true, when_false = argument
+            return self.evaluate(stack, when_true if self.condition(stack, condition) else when_false)
+        if function == "Condition":
+            return self.condition(stack, argument)
+        if function in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
+            values = [self.evaluate(stack, item) for item in argument]
+            if any(_token(item) for item in values):
+                return self.binding.unknown(f"{function} {json.dumps(argument)[:80]}")
+            if function == "Fn::Equals":
+                return str(values[0]) == str(values[1])
+            return not values[0] if function == "Fn::Not" else (all(values) if function == "Fn::And" else any(values))
+        if function == "Fn::GetAtt":
+            name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+            return self.attribute(stack, name, attribute)
+        if function == "Fn::Join":
+            separator, parts = argument
+            parts = self.evaluate(stack, parts)
+            if any(_token(part) for part in parts):
+                return JoinedTokens(separator, parts)
+            return separator.join(str(part) for part in parts)
+        if function == "Fn::Select":
+            index, items = (self.evaluate(stack, item) for item in argument)
+            if _token(items) or _token(index):
+                return self.binding.unknown(f"Fn::Select {json.dumps(argument)[:80]}")
+            return items[int(index)]
+        if function == "Fn::Split":
+            separator, text = argument
+            text = self.evaluate(stack, text)
+            return self.binding.unknown(f"Fn::Split {json.dumps(argument)[:80]}") if _token(text) else str(text).split(separator)
+        if function == "Fn::Sub":
+            return self._substitute(stack, argument)
+        if function == "Fn::ImportValue":
+            return self._imported(stack, self.evaluate(stack, argument))
+        return self.binding.unknown(f"{function} {json.dumps(argument)[:80]} in {stack.logical_path}")
+
+    def reference(self, stack: StackTemplate, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        if name in self.template.parameters:
-            return self.template.parameters[name]
-        declared = self.template.body.get("Parameters", {}).get(name)
-        if declared is not None and "Default" in declared:
-            return declared["Default"]
-        return Unresolved(f"Ref {name}")
+        parameters = self.parameters(stack)
+        if name in parameters:
+            return parameters[name]
+        declared = stack.body.get("Parameters", {}).get(name)
+        if declared is not None:
+            return declared["Default"] if "Default" in declared else self.binding.unknown(f"parameter {name} of {stack.logical_path} has no value")
+        if name.startswith("AWS::"):
+            return self.binding.pseudo(stack, name)
+        resource = stack.all_resources.get(name)
+        if resource is None:
+            return self.binding.unknown(f"Ref {name} in {stack.logical_path}: no such parameter or resource")
+        return self.binding.reference(self, stack, name, resource)
 
-    def condition(self, name: str) -> bool:
-        definition = self.template.body.get("Conditions", {}).get(name)
-        result = self.evaluate(definition) if definition is not None else Unresolved(name)
-        if isinstance(result, Unresolved):
+    def attribute(self, stack: StackTemplate, name: str, attribute: str) -> Any:
+        resource = stack.all_resources.get(name)
+        if resource is None:
+            return self.binding.unknown(f"Fn::GetAtt {name}.{attribute} in {stack.logical_path}: no such resource")
+        if resource.get("Type") == NESTED_STACK and attribute.startswith("Outputs.") and name in stack.children:
+            child = stack.children[name]
+            output = child.body.get("Outputs", {}).get(attribute.removeprefix("Outputs."))
+            if output is None:
+                return self.binding.unknown(f"Fn::GetAtt {name}.{attribute} in {stack.logical_path}: no such output")
+            return self.evaluate(child, output["Value"])
+        return self.binding.attribute(self, stack, name, attribute, resource)
+
+    def condition(self, stack: StackTemplate, name: str) -> bool:
+        definition = stack.body.get("Conditions", {}).get(name)
+        result = self.evaluate(stack, definition) if definition is not None else Unresolved(name)
+        if _token(result):
             raise SynthesisError(
-                f"Condition {name} in {self.template.path.name} depends on a deploy-time value.",
+                f"Condition {name} in {stack.path.name} depends on a deploy-time value.",
                 "ampflow can only read tables whose settings are known at synthesis; keep table overrides to literal values.",
             )
         return bool(result)
+
+    def _substitute(self, stack: StackTemplate, argument: Any) -> Any:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {key: self.evaluate(stack, value) for key, value in variables.items()}
+
+        def value_of(token: str) -> Any:
+            if token in values:
+                return values[token]
+            if "." in token and not token.startswith("AWS::"):
+                return self.attribute(stack, *token.split(".", 1))
+            return self.reference(stack, token)
+
+        tokens = {token: value_of(token) for token in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+        if any(_token(value) for value in tokens.values()):
+            return self.binding.unknown(f"Fn::Sub {text[:80]}")
+        return re.sub(r"\$\{([^}]+)\}", lambda match: "${" + match.group(1)[1:] + "}" if match.group(1).startswith("!") else str(tokens[match.group(1)]), text)
+
+    def _imported(self, stack: StackTemplate, export_name: Any) -> Any:
+        for exporter in stack.root().tree():
+            for output in exporter.body.get("Outputs", {}).values():
+                export = output.get("Export")
+                if export and self.evaluate(exporter, export["Name"]) == export_name:
+                    return self.evaluate(exporter, output["Value"])
+        return self.binding.unknown(f"Fn::ImportValue {export_name} (exported by no stack of the backend)")
+
+
+def _token(value: Any) -> bool:
+    return isinstance(value, (Unresolved, JoinedTokens))
 
 
 @dataclass

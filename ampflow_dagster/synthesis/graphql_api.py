@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Iterator
+from typing import Any
 
 from ampflow_dagster.synthesis.api_spec import (
     ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID, UNSUPPORTED_DATA_SOURCE,
     GraphqlApiSpec, Unsupported,
 )
-from ampflow_dagster.synthesis.cloud_assembly import ASSET_HASH, NESTED_STACK, CloudAssembly, StackTemplate
+from ampflow_dagster.synthesis.cloud_assembly import ASSET_HASH, Binding, CloudAssembly, Evaluator, StackTemplate
 
 RESOLVER = "AWS::AppSync::Resolver"
 FUNCTION = "AWS::AppSync::FunctionConfiguration"
@@ -41,11 +41,10 @@ def graphql_api_spec(assembly: CloudAssembly) -> GraphqlApiSpec | None:
     schema_file = assembly.transformed_schema()
     if schema_file is None:
         return None
-    data_templates = {id(t) for stack in assembly.data_stacks() for t in stack.tree()}
     extraction = _Extraction(assembly)
-    for stack in _StackNode(assembly.root, None, assembly.stack_name).tree():
-        if id(stack.template) in data_templates:
-            extraction.read(stack)
+    stacks = {id(stack): stack for data_stack in assembly.data_stacks() for stack in data_stack.tree()}
+    for stack in stacks.values():
+        extraction.read(stack)
     return extraction.spec(schema_file.read_text(encoding="utf-8"))
 
 
@@ -58,9 +57,13 @@ class _Extraction:
         self.resolvers: list[dict[str, Any]] = []
         self.unsupported: list[Unsupported] = []
         self.authorization: tuple[str, list[str]] = ("", [])
+        self.evaluator = Evaluator(_Placeholders())
 
-    def read(self, stack: _StackNode) -> None:
-        for logical_id, resource in stack.template.body.get("Resources", {}).items():
+    def evaluate(self, stack: StackTemplate, value: Any) -> Any:
+        return self.evaluator.evaluate(stack, value)
+
+    def read(self, stack: StackTemplate) -> None:
+        for logical_id, resource in stack.all_resources.items():
             kind, properties = resource.get("Type"), resource.get("Properties", {})
             try:
                 if kind == API:
@@ -72,9 +75,9 @@ class _Extraction:
                 elif kind == RESOLVER:
                     self._resolver(stack, properties)
             except CannotEvaluate as error:
-                self.unsupported.append(Unsupported(f"{stack.path}/{logical_id}", f"cannot be evaluated locally: {error}"))
+                self.unsupported.append(Unsupported(f"{stack.logical_path}/{logical_id}", f"cannot be evaluated locally: {error}"))
             except (KeyError, IndexError, TypeError, ValueError) as error:  # a shape Amplify does not generate
-                self.unsupported.append(Unsupported(f"{stack.path}/{logical_id}", f"{kind} not understood locally: {error!r}"))
+                self.unsupported.append(Unsupported(f"{stack.logical_path}/{logical_id}", f"{kind} not understood locally: {error!r}"))
 
     def spec(self, schema: str) -> GraphqlApiSpec:
         default, additional = self.authorization
@@ -96,12 +99,12 @@ class _Extraction:
             unsupported=sorted(unsupported, key=lambda entry: entry.subject),
         )
 
-    def _api(self, stack: _StackNode, properties: dict[str, Any]) -> None:
+    def _api(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
         additional = [provider.get("AuthenticationType") for provider in properties.get("AdditionalAuthenticationProviders", [])]
         self.authorization = (str(properties.get("AuthenticationType", "")), [str(mode) for mode in additional])
 
-    def _data_source(self, stack: _StackNode, properties: dict[str, Any]) -> None:
-        evaluated = stack.evaluate({key: value for key, value in properties.items() if key != "ServiceRoleArn"})
+    def _data_source(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
+        evaluated = self.evaluate(stack, {key: value for key, value in properties.items() if key != "ServiceRoleArn"})
         source = {"name": evaluated["Name"], "type": evaluated["Type"]}
         if evaluated["Type"] == "AMAZON_DYNAMODB":
             source["tableName"] = evaluated["DynamoDBConfig"]["TableName"]
@@ -110,7 +113,7 @@ class _Extraction:
             self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", f"{why} does not run on the local endpoint yet"))
         self.data_sources.append(source)
 
-    def _function(self, stack: _StackNode, logical_id: str, properties: dict[str, Any]) -> None:
+    def _function(self, stack: StackTemplate, logical_id: str, properties: dict[str, Any]) -> None:
         name = function_key(stack, logical_id)
         if _javascript(properties):
             reason = f"pipeline function {properties.get('Name', logical_id)} uses the APPSYNC_JS runtime (a.handler.custom); the local endpoint runs VTL only"
@@ -119,12 +122,12 @@ class _Extraction:
             return
         self.functions.append({
             "name": name,
-            "dataSourceName": stack.evaluate(properties["DataSourceName"]),
+            "dataSourceName": self.evaluate(stack, properties["DataSourceName"]),
             "request": self._template(stack, properties, "Request"),
             "response": self._template(stack, properties, "Response"),
         })
 
-    def _resolver(self, stack: _StackNode, properties: dict[str, Any]) -> None:
+    def _resolver(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
         type_name, field_name = properties["TypeName"], properties["FieldName"]
         resolver: dict[str, Any] = {"typeName": type_name, "fieldName": field_name}
         if _javascript(properties):
@@ -134,9 +137,9 @@ class _Extraction:
             return
         resolver["kind"] = properties.get("Kind", "UNIT")
         if resolver["kind"] == "PIPELINE":
-            resolver["functions"] = stack.evaluate(properties["PipelineConfig"]["Functions"])
+            resolver["functions"] = self.evaluate(stack, properties["PipelineConfig"]["Functions"])
         else:
-            resolver["dataSourceName"] = stack.evaluate(properties["DataSourceName"])
+            resolver["dataSourceName"] = self.evaluate(stack, properties["DataSourceName"])
         resolver["request"] = self._template(stack, properties, "Request")
         resolver["response"] = self._template(stack, properties, "Response")
         self.resolvers.append(resolver)
@@ -144,7 +147,7 @@ class _Extraction:
     def _failing(self, reason: str) -> dict[str, str]:
         return {"request": self._keep(f"$util.error({json.dumps(reason)}, \"Unsupported\")"), "response": self._keep(EMPTY_RESPONSE)}
 
-    def _template(self, stack: _StackNode, properties: dict[str, Any], which: str) -> str | None:
+    def _template(self, stack: StackTemplate, properties: dict[str, Any], which: str) -> str | None:
         """The hash of a resolver's or function's request or response template (an asset, or inline and evaluated)."""
         location = properties.get(f"{which}MappingTemplateS3Location")
         if location is not None:
@@ -154,7 +157,7 @@ class _Extraction:
             path = self.assembly.directory / self.assembly.asset_paths[digests[0]]
             return self._keep(path.read_text(encoding="utf-8"))
         inline = properties.get(f"{which}MappingTemplate")
-        return None if inline is None else self._keep(str(stack.evaluate(inline)))
+        return None if inline is None else self._keep(str(self.evaluate(stack, inline)))
 
     def _keep(self, text: str) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()
@@ -167,115 +170,28 @@ def _javascript(properties: dict[str, Any]) -> bool:
     return runtime.get("Name") == "APPSYNC_JS" or "Code" in properties or "CodeS3Location" in properties
 
 
-def function_key(stack: _StackNode, logical_id: str) -> str:
+def function_key(stack: StackTemplate, logical_id: str) -> str:
     """A pipeline function's name for the simulator: AppSync's own function names may repeat across stacks."""
-    name = stack.template.body["Resources"][logical_id].get("Properties", {}).get("Name", logical_id)
-    return f"{name}-{hashlib.sha1(f'{stack.path}/{logical_id}'.encode()).hexdigest()[:8]}"
+    name = stack.all_resources[logical_id].get("Properties", {}).get("Name", logical_id)
+    return f"{name}-{hashlib.sha1(f'{stack.logical_path}/{logical_id}'.encode()).hexdigest()[:8]}"
 
 
-class _StackNode:
-    """A stack of the tree with its parent, so expressions evaluate as CloudFormation would after deploying.
+class _Placeholders(Binding):
+    """Deploy-time values as the endpoint's placeholders; anything else the endpoint cannot evaluate is an error.
 
-    The table reader (cloud_assembly) keeps deploy-time values as tokens to recognise model names;
-    here they become the placeholders, and `Fn::GetAtt` on API, tables, data sources, functions and
-    nested-stack outputs is answered too.
+    `Fn::GetAtt` on the API, tables, data sources, functions, roles and Lambda functions is answered as
+    CloudFormation would after deploying, with the environment's values still to be put in.
     """
 
-    def __init__(self, template: StackTemplate, parent: _StackNode | None, logical_id: str) -> None:
-        self.template, self.parent, self.logical_id = template, parent, logical_id
-        self.path = f"{parent.path}/{logical_id}" if parent else logical_id
-        self._parameters: dict[str, Any] | None = None
-        nested_ids = [lid for lid, r in template.body.get("Resources", {}).items() if r.get("Type") == NESTED_STACK]
-        # cloud_assembly nests children in the order of their resources
-        self.children = {lid: _StackNode(child, self, lid) for lid, child in zip(nested_ids, template.nested)}
-
-    def tree(self) -> Iterator[_StackNode]:
-        yield self
-        for child in self.children.values():
-            yield from child.tree()
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        return self.template.body.get("Resources", {})
-
-    def parameters(self) -> dict[str, Any]:
-        if self._parameters is None:
-            self._parameters = {}
-            if self.parent is not None:
-                passed = self.parent.resources[self.logical_id].get("Properties", {}).get("Parameters", {})
-                self._parameters = {name: self.parent.evaluate(value) for name, value in passed.items()}
-        return self._parameters
-
-    def evaluate(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.evaluate(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (function, argument), = value.items()
-            if function == "Ref":
-                return self.reference(argument)
-            if function == "Fn::GetAtt":
-                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self.attribute(name, attribute)
-            if function == "Fn::Join":
-                separator, parts = argument
-                return separator.join(str(part) for part in self.evaluate(parts))
-            if function == "Fn::Select":
-                index, items = argument
-                return self.evaluate(items)[int(self.evaluate(index))]
-            if function == "Fn::Split":
-                separator, text = argument
-                return str(self.evaluate(text)).split(separator)
-            if function == "Fn::Sub":
-                return self.substitute(argument)
-            if function == "Fn::If":
-                condition, when_true, when_false = argument
-                return self.evaluate(when_true if self.condition(condition) else when_false)
-            if function in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"):
-                return self.condition_value(value)
-            if function == "Fn::ImportValue":
-                return self.imported(self.evaluate(argument))
-            if function.startswith("Fn::"):
-                raise CannotEvaluate(f"{function} in {self.path}")
-        return {key: self.evaluate(item) for key, item in value.items()}
-
-    def condition(self, name: str) -> bool:
-        return bool(self.condition_value(self.template.body.get("Conditions", {})[name]))
-
-    def condition_value(self, expression: Any) -> Any:
-        if isinstance(expression, dict) and len(expression) == 1:
-            (function, argument), = expression.items()
-            if function == "Fn::Equals":
-                return str(self.condition_value(argument[0])) == str(self.condition_value(argument[1]))
-            if function == "Fn::Not":
-                return not self.condition_value(argument[0])
-            if function == "Fn::And":
-                return all(self.condition_value(item) for item in argument)
-            if function == "Fn::Or":
-                return any(self.condition_value(item) for item in argument)
-            if function == "Condition":
-                return self.condition(argument)
-        return self.evaluate(expression)
-
-    def reference(self, name: str) -> Any:
+    def pseudo(self, stack: StackTemplate, name: str) -> Any:
         pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-                  "AWS::StackName": self.logical_id, "AWS::NoValue": None}
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.parameters():
-            return self.parameters()[name]
-        declared = self.template.body.get("Parameters", {}).get(name)
-        if declared is not None:
-            if "Default" in declared:
-                return declared["Default"]
-            raise CannotEvaluate(f"parameter {name} of {self.path} has no value")
-        resource = self.resources.get(name)
-        if resource is None:
-            raise CannotEvaluate(f"Ref {name} in {self.path}")
+                  "AWS::StackName": stack.logical_id}
+        return pseudo[name] if name in pseudo else self.unknown(f"Ref {name}")
+
+    def reference(self, evaluator: Evaluator, stack: StackTemplate, name: str, resource: dict[str, Any]) -> Any:
         kind, properties = resource.get("Type"), resource.get("Properties", {})
         if kind in TABLE_TYPES:
-            return self.evaluate(properties.get("tableName") or properties.get("TableName"))
+            return evaluator.evaluate(stack, properties.get("tableName") or properties.get("TableName"))
         if kind == API:
             return f"arn:aws:appsync:{REGION}:{ACCOUNT}:apis/{API_ID}"
         if kind == "AWS::Cognito::UserPool":
@@ -285,59 +201,29 @@ class _StackNode:
         if kind in ("AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Cognito::IdentityPool"):
             # Only IAM callers and Lambda data sources read these, and the endpoint serves neither.
             return f"{name}-local"
-        raise CannotEvaluate(f"Ref {name} ({kind}) in {self.path}")
+        return self.unknown(f"Ref {name} ({kind}) in {stack.logical_path}")
 
-    def attribute(self, name: str, attribute: str) -> Any:
-        resource = self.resources.get(name)
-        if resource is None:
-            raise CannotEvaluate(f"Fn::GetAtt {name}.{attribute} in {self.path}: no such resource")
+    def attribute(self, evaluator: Evaluator, stack: StackTemplate, name: str, attribute: str, resource: dict[str, Any]) -> Any:
         kind, properties = resource.get("Type"), resource.get("Properties", {})
-        if kind == NESTED_STACK and attribute.startswith("Outputs."):
-            child = self.children[name]
-            return child.evaluate(child.template.body["Outputs"][attribute.removeprefix("Outputs.")]["Value"])
         api_arn = f"arn:aws:appsync:{REGION}:{ACCOUNT}:apis/{API_ID}"
         if kind == API and attribute in ("ApiId", "Arn", "GraphQLUrl"):
             return {"ApiId": API_ID, "Arn": api_arn, "GraphQLUrl": GRAPHQL_URL}[attribute]
         if kind == DATA_SOURCE and attribute in ("Name", "DataSourceArn"):
-            source = self.evaluate(properties["Name"])
+            source = evaluator.evaluate(stack, properties["Name"])
             return source if attribute == "Name" else f"{api_arn}/datasources/{source}"
         if kind == FUNCTION and attribute == "FunctionId":
-            return function_key(self, name)
+            return function_key(stack, name)
         if kind in TABLE_TYPES:
-            table = self.reference(name)
+            table = self.reference(evaluator, stack, name, resource)
             arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
             values = {"TableArn": arn, "Arn": arn, "TableName": table, "StreamArn": f"{arn}/stream/local", "TableStreamArn": f"{arn}/stream/local"}
             if attribute in values:
                 return values[attribute]
         if kind == "AWS::IAM::Role" and attribute == "Arn":
-            return f"arn:aws:iam::{ACCOUNT}:role/{self.reference(name)}"
+            return f"arn:aws:iam::{ACCOUNT}:role/{name}-local"
         if kind == "AWS::Lambda::Function" and attribute == "Arn":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.reference(name)}"
-        raise CannotEvaluate(f"Fn::GetAtt {name}.{attribute} ({kind}) in {self.path}")
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}-local"
+        return self.unknown(f"Fn::GetAtt {name}.{attribute} ({kind}) in {stack.logical_path}")
 
-    def substitute(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-        values = {key: self.evaluate(value) for key, value in variables.items()}
-
-        def replace(match: re.Match[str]) -> str:
-            token = match.group(1)
-            if token.startswith("!"):
-                return "${" + token[1:] + "}"
-            if token in values:
-                return str(values[token])
-            if "." in token and not token.startswith("AWS::"):
-                return str(self.attribute(*token.split(".", 1)))
-            return str(self.reference(token))
-
-        return re.sub(r"\$\{([^}]+)\}", replace, text)
-
-    def imported(self, export_name: Any) -> Any:
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        for stack in root.tree():
-            for output in stack.template.body.get("Outputs", {}).values():
-                export = output.get("Export")
-                if export and stack.evaluate(export["Name"]) == export_name:
-                    return stack.evaluate(output["Value"])
-        raise CannotEvaluate(f"Fn::ImportValue {export_name} (exported by no stack of the backend)")
+    def unknown(self, description: str) -> Any:
+        raise CannotEvaluate(description)
