@@ -38,10 +38,11 @@ def test_the_definitions_hold_the_asset_checks() -> None:
     checks = {key.to_user_string() for key in SAMPLE.resolve_asset_graph().asset_check_keys}
     assert {
         "verified_tables:table_shape_todo", "verified_tables:table_shape_other_tables",
-        "seeded_todo:seed_count", "api_client:default_authorization_mode",
+        "seeded_todo:seed_count", "api_client:default_authorization_mode", "verified_tables:list_queries",
     } <= checks
-    # a shape check per seeded model and one for the other tables, a count per seeded model, the authorization mode
-    assert len(checks) == 5 + 1 + 5 + 1
+    # a shape check per seeded model and one for the other tables, the list queries, a count per seeded model,
+    # the authorization mode
+    assert len(checks) == 5 + 1 + 1 + 5 + 1
 
 
 def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:

@@ -3,6 +3,7 @@ over the emulator's tables, after the workflow materialized development on the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import urllib.error
@@ -20,6 +21,7 @@ from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.targets.graphql_endpoint import EndpointValues, graphql_endpoint
+from ampflow_dagster.verification.graphql_api import check_list_queries
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from cli import ampflow
 from conftest import App, copy_fixture, copy_synthesized_app, materialized
@@ -135,6 +137,48 @@ def test_created_item_lands_in_the_table_and_survives_a_reseed(served: App) -> N
     assert after[todo_id] == stored[todo_id]
     listed = graphql(served, "query { listTodos { items { id } } }")["data"]["listTodos"]["items"]
     assert todo_id in {item["id"] for item in listed}
+
+
+def list_queries_evaluation(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "list_queries"]
+    return evaluation
+
+
+def test_verified_tables_asks_every_models_list_query_through_the_endpoint(served: App) -> None:
+    evaluation = list_queries_evaluation(served.result)  # type: ignore[attr-defined]
+    assert evaluation.passed, evaluation.description
+    assert evaluation.metadata["queries"].value == 5
+    assert evaluation.metadata["endpoint"].value == outputs(served)["data"]["url"]
+    answers = evaluation.metadata["answers"].value
+    for query in ("listTodos", "listProjects", "listTasks", "listProjectCharters", "listInventoryItems"):
+        assert f"`{query}` | items | answered: " in answers
+
+
+def test_list_query_check_fails_on_an_answer_the_rules_do_not_allow_or_no_answer(served: App) -> None:
+    desired = EnvironmentWorkspace.open(served.project, "development", AwsSettings()).desired()
+    data = outputs(served)["data"]
+    # Todo, as if only signed-in users could read it: the endpoint answering the key with items is a failure.
+    listed = "listTodos(filter: ModelTodoFilterInput, limit: Int, nextToken: String): ModelTodoConnection"
+    api = dataclasses.replace(desired.graphql_api, schema=desired.graphql_api.schema.replace(
+        f"{listed} @aws_api_key @aws_iam", f"{listed} @aws_cognito_user_pools"))
+    assert api.schema != desired.graphql_api.schema
+    checks = {c.model: c for c in check_list_queries(data["url"], data["api_key"], api, desired.model_introspection)}
+    assert checks["Todo"].expected == "Unauthorized" and not checks["Todo"].passed
+    assert "answered the API key" in checks["Todo"].answer
+    assert checks["Task"].passed
+    wrong_key = check_list_queries(data["url"], "da2-wrongwrongwrongwrongwrong1", desired.graphql_api, desired.model_introspection)
+    assert not any(c.passed for c in wrong_key) and all("HTTP 401" in c.answer for c in wrong_key)
+
+
+def test_list_query_check_fails_when_the_endpoint_stopped_and_a_deployment_brings_it_back(served: App) -> None:
+    endpoint = graphql_endpoint(served.project.state_dir, "development")
+    assert endpoint.stop()
+    stopped = list_queries_evaluation(served.materialize("development", served.instance, selection="verified_tables"))  # type: ignore[attr-defined]
+    assert not stopped.passed
+    assert "local GraphQL endpoint is not running" in stopped.description and "ampflow deploy development" in stopped.description
+    again = served.materialize("development", served.instance, selection=["backend_deployment", "verified_tables"])  # type: ignore[attr-defined]
+    assert list_queries_evaluation(again).passed
+    assert endpoint.running() is not None
 
 
 def test_endpoint_is_reused_stops_with_the_emulator_and_comes_back_on_its_port(served: App) -> None:

@@ -16,15 +16,19 @@ from ampflow_dagster.errors import AmpflowError, PinnedJobRefused, VerificationE
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.planning import plan_markdown
 from ampflow_dagster.verification.authorization import authorization_modes
+from ampflow_dagster.verification.graphql_api import check_list_queries
 from ampflow_dagster.verification.tables import inspect_tables, require_matching_tables
 from ampflow_dagster.workflow.client import generate_client
 from ampflow_dagster.workflow.deployment import deploy_backend
 from ampflow_dagster.workflow.seeding import prepare_seed_set, seed_model
 from ampflow_dagster.defs.checks import (
     DEFAULT_AUTHORIZATION_MODE,
+    LIST_QUERIES,
     SEED_COUNT,
     authorization_result,
     authorization_spec,
+    list_queries_result,
+    list_queries_spec,
     seed_count_result,
     seed_count_spec,
     selected,
@@ -203,7 +207,7 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
         deps=[deployment],
         description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys, indexes "
         "and settings (stream, point-in-time recovery, billing mode, deletion protection).",
-        check_specs=table_shape_specs(blueprint),
+        check_specs=[*table_shape_specs(blueprint), list_queries_spec(blueprint)],
     )
     def verified_tables(context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource) -> Iterator[Any]:
         environment = run_environment(context)
@@ -237,8 +241,20 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
             }
         )
         yield from results
+        if selected(context, "verified_tables", LIST_QUERIES):
+            yield _list_queries(workspace, environment)
 
     return verified_tables
+
+
+def _list_queries(workspace: Any, environment: str) -> dg.AssetCheckResult:
+    """Each model's list query through the environment's local endpoint (nothing is asked of AWS AppSync)."""
+    with reported_as_failure():
+        api = workspace.desired().graphql_api
+        model_introspection = workspace.desired().model_introspection
+    served = workspace.target.served_graphql_api()
+    checks = check_list_queries(served.url, served.api_key, api, model_introspection) if served and api else []
+    return list_queries_result(environment, workspace.target.kind, api is not None, served, checks)
 
 
 def _seeded_users(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -2,6 +2,8 @@
 
 - verified_tables: `table_shape_<model>`, one per table, blocking: keys, indexes and settings against amplify/.
 - seeded_<model>: `seed_count`, ERROR, not blocking: the table holds exactly the environment's seed set.
+- verified_tables: `list_queries`, not blocking: each model's list query answers through the local
+  GraphQL endpoint (local environments; AppSync serves the others).
 - api_client: `default_authorization_mode`, WARN when the API's default is `iam`.
 
 Every check runs inside its asset and reports what that asset's own pass found, so one
@@ -15,12 +17,15 @@ import warnings
 
 import dagster as dg
 
+from ampflow_dagster.client.outputs import DataApi
 from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
+from ampflow_dagster.verification.graphql_api import ListQueryCheck
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
 from ampflow_dagster.seeding.seed_counts import SeedCount
 from ampflow_dagster.verification.tables import TableCheck, redeploy_advice
 
 SEED_COUNT = "seed_count"
+LIST_QUERIES = "list_queries"
 DEFAULT_AUTHORIZATION_MODE = "default_authorization_mode"
 
 
@@ -69,6 +74,56 @@ def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
             "secondary indexes and settings amplify/ declares. Blocking: seeding and the client wait for it.",
         )
     ]
+
+
+def list_queries_spec(blueprint: Blueprint) -> dg.AssetCheckSpec:
+    return _partitioned_spec(
+        LIST_QUERIES, "verified_tables", partitions=blueprint.partitions,
+        description="On a local environment, each model's list query answers through its GraphQL endpoint with the "
+        "API key: with items where the model's rules let the key read, else refusing it as Unauthorized.",
+    )
+
+
+def list_queries_result(
+    environment: str, target_kind: str, has_api: bool, served: DataApi | None, checks: list[ListQueryCheck]
+) -> dg.AssetCheckResult:
+    """The `list_queries` result: what each model's list query answered, or why nothing was asked."""
+    if not has_api:
+        return dg.AssetCheckResult(
+            check_name=LIST_QUERIES, passed=True, metadata={"checked": False},
+            description="amplify/ declares no data API, so there is no list query to ask.",
+        )
+    if target_kind != "local":
+        return dg.AssetCheckResult(
+            check_name=LIST_QUERIES, passed=True, metadata={"checked": False},
+            description=f"{environment} is a {target_kind} environment: AWS AppSync serves its API, and ampflow asks "
+            "list queries of local endpoints only.",
+        )
+    if served is None:
+        return dg.AssetCheckResult(
+            check_name=LIST_QUERIES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"checked": False},
+            description=f"{environment}'s local GraphQL endpoint is not running, so no list query could be asked. "
+            f"Run `ampflow deploy {environment}` (or `ampflow outputs {environment}`) to start it.",
+        )
+    rows = ["| model | query | expected | answer | ms |", "|---|---|---|---|---|"]
+    rows += [f"| {c.model} | `{c.query}` | {c.expected} | {c.answer} | {c.milliseconds:.0f} |" for c in checks]
+    metadata = {
+        "checked": True, "endpoint": served.url, "queries": len(checks),
+        "answers": dg.MetadataValue.md("\n".join(rows) if checks else "The API has no model with a list query."),
+    }
+    failing = [c for c in checks if not c.passed]
+    if not failing:
+        return dg.AssetCheckResult(
+            check_name=LIST_QUERIES, passed=True, metadata=metadata,
+            description=f"{len(checks)} list quer{'y' if len(checks) == 1 else 'ies'} answered through {served.url} as the models' rules say.",
+        )
+    problems = "; ".join(f"{c.query} ({c.model}) expected {c.expected}, got {c.answer}" for c in failing)
+    return dg.AssetCheckResult(
+        check_name=LIST_QUERIES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+        description=f"In {environment}, {problems}. The endpoint's own log is .ampflow/graphql/{environment}/server.log. "
+        "When the table checks pass, a failing query points at the model's resolvers (custom VTL or handlers in "
+        f"amplify/data/); once fixed, `ampflow deploy {environment}` serves the API again.",
+    )
 
 
 def seed_count_spec(blueprint: Blueprint, asset_name: str, model: str) -> dg.AssetCheckSpec:

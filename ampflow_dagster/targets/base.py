@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ampflow_dagster.aws_errors import AwsPlace
+from ampflow_dagster.client.outputs import DataApi
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import DeploymentError, DestroyRefused
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
@@ -133,6 +134,13 @@ class DeployTarget(ABC):
 
     def serve(self, desired: DesiredBackend, log: Log) -> None:
         """Start what the target serves beside its tables, deployed or not (local: the GraphQL endpoint); none by default."""
+
+    def served_graphql_api(self) -> DataApi | None:
+        """The GraphQL endpoint ampflow itself runs for the environment, if it is running, with its API key.
+
+        None for a target whose API AWS AppSync serves (sandbox, branch), and for a local endpoint that stopped.
+        """
+        return None
 
     def preflight(self, log: Log) -> None:
         """Checks before a deployment may start (credentials, bootstrap); nothing to check by default."""

@@ -132,6 +132,10 @@ class LocalTarget(DeployTarget):
     def api_key(self) -> str:
         return api_key(self.project.state_dir, self.environment.name)
 
+    def served_graphql_api(self) -> DataApi | None:
+        running = self._endpoint_state().running()
+        return DataApi(running.url, self.api_key()) if running else None
+
     def _endpoint_state(self) -> LocalGraphqlEndpoint:
         return graphql_endpoint(self.project.state_dir, self.environment.name)
 
