@@ -1,28 +1,37 @@
-"""Write an environment's amplify_outputs.json and GraphQL statements.
+"""Write a local environment's amplify_outputs.json and GraphQL statements.
 
-The model introspection schema and the statements come from Amplify's own generator
-(@aws-amplify/graphql-generator, run during synthesis). For the local target, `data.url`
-and `data.api_key` are those of the environment's local GraphQL endpoint; the tables and
-the DynamoDB endpoint are listed under `custom.ampflow`.
+amplify_outputs.json is what Amplify's own generator made at synthesis from the backend's stack
+outputs (`DesiredBackend.client_outputs`: auth, data, storage and `backend.addOutput`'s custom
+outputs, at the version the app's Amplify writes), with the environment's values put in: its local
+GraphQL endpoint and API key, its user pool and app client in the emulator, its buckets. What no
+local environment has is taken out and listed under `custom.ampflow.not_served`, with the reason:
+IAM authorization (no identity pool runs locally, so no guest access either), the hosted UI, and
+custom outputs that name resources of the cloud.
+
+With a user pool, `amplify_configure_local.js` is written beside it: Amplify's client signs in
+against Cognito in AWS unless its configuration names another endpoint, and no outputs field
+carries one (`Auth.Cognito.userPoolEndpoint` is set after `Amplify.configure`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ampflow_dagster.synthesis.api_spec import ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID
+from ampflow_dagster.synthesis.backend_outputs import API_KEY
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 
-OUTPUTS_VERSION = "1.4"
-LOCAL_NOTE = (
-    "data.url is this environment's local GraphQL endpoint (Amplify's AppSync simulator on 127.0.0.1) over the tables "
-    "listed here: API key and user pool authorization; IAM authorization, subscriptions and function or JavaScript "
-    "resolvers are not served locally yet."
-)
+OUTPUTS_FILE = "amplify_outputs.json"
+CONFIGURE_FILE = "amplify_configure_local.js"
+UNRESOLVED = re.compile(r"@@unresolved:(\d+)@@")
+BUCKET = re.compile(r"@@bucket:([A-Za-z0-9]+)@@")
+IAM_REASON = "IAM authorization needs an identity pool and signed requests, which no local environment serves"
 
 
 @dataclass(frozen=True)
@@ -34,43 +43,71 @@ class DataApi:
 
 
 @dataclass(frozen=True)
+class LocalValues:
+    """What a local environment puts in place of the synthesized outputs' placeholders."""
+
+    api_id: str
+    region: str
+    account: str
+    data_api: DataApi | None = None
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
+    user_pool_endpoint: str | None = None
+
+    def bucket_name(self, logical_id: str) -> str:
+        """The environment's own bucket for a bucket `defineStorage` declares: S3's rules, one per environment."""
+        name = re.sub(r"[^a-z0-9-]", "", f"amplify-{self.api_id}-{logical_id}".lower())
+        return name[:63].rstrip("-")
+
+
+@dataclass(frozen=True)
 class ClientFiles:
     directory: Path
     outputs_file: Path
     statement_files: list[Path]
+    configure_file: Path | None = None
 
 
-def write_client(
-    directory: Path, desired: DesiredBackend, target: dict[str, Any], tables: dict[str, str], data_api: DataApi | None = None
-) -> ClientFiles:
+def local_outputs(desired: DesiredBackend, values: LocalValues, about: dict[str, Any]) -> dict[str, Any]:
+    """amplify_outputs.json for a local environment; `about` goes under `custom.ampflow`."""
+    text = json.dumps(desired.client_outputs)
+    for placeholder, value in ((API_ID, values.api_id), (REGION, values.region), (ACCOUNT, values.account),
+                               (USER_POOL_ID, values.user_pool_id), (USER_POOL_CLIENT_ID, values.user_pool_client_id),
+                               (GRAPHQL_URL, values.data_api.url if values.data_api else None),
+                               (API_KEY, values.data_api.api_key if values.data_api else None)):
+        if value is not None:
+            text = text.replace(placeholder, value)
+    text = BUCKET.sub(lambda match: values.bucket_name(match.group(1)), text)
+    outputs = json.loads(text)
+    not_served: dict[str, str] = {}
+    _drop_unresolved(outputs, "", desired.unresolved_outputs, not_served)
+    _local_data(outputs, desired, values, not_served)
+    _local_auth(outputs, values, not_served)
+    custom = outputs.setdefault("custom", {})
+    custom["ampflow"] = {
+        **about,
+        **({"user_pool_endpoint": values.user_pool_endpoint} if "auth" in outputs else {}),
+        "not_served": not_served,
+    }
+    return outputs
+
+
+def storage_buckets(outputs: dict[str, Any]) -> list[str]:
+    """The bucket names a local environment's outputs name, each to exist in the emulator."""
+    storage = outputs.get("storage") or {}
+    names = {storage.get("bucket_name"), *(bucket.get("bucket_name") for bucket in storage.get("buckets") or [])}
+    return sorted(name for name in names if isinstance(name, str) and name)
+
+
+def write_client(directory: Path, desired: DesiredBackend, outputs: dict[str, Any], environment: str) -> ClientFiles:
     """Replace `directory` with a fresh client, written whole or not at all."""
-    data: dict[str, Any] = {
-        "aws_region": target.get("aws_region"),
-        "default_authorization_type": desired.default_authorization_type,
-        "authorization_types": desired.additional_authorization_types,
-        "model_introspection": desired.model_introspection,
-    }
-    if data_api is not None and desired.graphql_api is not None:
-        served = desired.graphql_api.served_authorization_types()
-        data = {"url": data_api.url, "api_key": data_api.api_key, **data,
-                "default_authorization_type": served[0] if served else "API_KEY", "authorization_types": served[1:]}
-    outputs = {
-        "version": OUTPUTS_VERSION,
-        "data": data,
-        "custom": {
-            "ampflow": {
-                **{key: value for key, value in target.items() if key != "endpoint_source"},
-                "stack_name": desired.stack_name,
-                "amplify_fingerprint": desired.fingerprint,
-                "tables": tables,
-                "note": LOCAL_NOTE if target.get("target") == "local" else "",
-            }
-        },
-    }
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
-        (staging / "amplify_outputs.json").write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
+        (staging / OUTPUTS_FILE).write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
+        endpoint = outputs.get("custom", {}).get("ampflow", {}).get("user_pool_endpoint")
+        if "auth" in outputs and endpoint:
+            (staging / CONFIGURE_FILE).write_text(configure_script(environment, endpoint), encoding="utf-8")
         statements_dir = staging / "graphql"
         statements_dir.mkdir()
         for name, text in sorted(desired.statements.items()):
@@ -81,8 +118,79 @@ def write_client(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    configure = directory / CONFIGURE_FILE
     return ClientFiles(
         directory=directory,
-        outputs_file=directory / "amplify_outputs.json",
+        outputs_file=directory / OUTPUTS_FILE,
         statement_files=sorted((directory / "graphql").iterdir()),
+        configure_file=configure if configure.is_file() else None,
     )
+
+
+def configure_script(environment: str, user_pool_endpoint: str) -> str:
+    return f"""// Generated by ampflow for the local environment "{environment}"; `ampflow outputs {environment}` writes it again.
+// Amplify's client signs users in against Cognito in AWS unless its configuration names another
+// endpoint, and amplify_outputs.json has no field for one. In the front end, instead of
+// `Amplify.configure(outputs)`:
+//
+//   import {{ Amplify }} from 'aws-amplify';
+//   import outputs from './amplify_outputs.json';
+//   import {{ configureAmplify }} from './amplify_configure_local.js';
+//   configureAmplify(Amplify, outputs);
+//
+// It is Amplify.configure(outputs), then the same configuration with the local user pool's endpoint.
+export const userPoolEndpoint = {json.dumps(user_pool_endpoint)};
+
+export function configureAmplify(Amplify, outputs) {{
+  Amplify.configure(outputs);
+  const config = Amplify.getConfig();
+  Amplify.configure({{ ...config, Auth: {{ ...config.Auth, Cognito: {{ ...config.Auth?.Cognito, userPoolEndpoint }} }} }});
+}}
+"""
+
+
+def _drop_unresolved(value: Any, path: str, unresolved: list[str], not_served: dict[str, str]) -> bool:
+    """Remove, in place, each value holding a marker of something the environment lacks; True if `value` itself holds one."""
+    if isinstance(value, str):
+        found = UNRESOLVED.search(value)
+        if found:
+            not_served[path] = f"refers to {unresolved[int(found.group(1))]}, which no local environment deploys"
+        return found is not None
+    if isinstance(value, dict):
+        for key in [key for key, item in value.items() if _drop_unresolved(item, f"{path}.{key}" if path else key, unresolved, not_served)]:
+            del value[key]
+    if isinstance(value, list):
+        kept = [item for index, item in enumerate(value) if not _drop_unresolved(item, f"{path}[{index}]", unresolved, not_served)]
+        value[:] = kept
+    return False
+
+
+def _local_data(outputs: dict[str, Any], desired: DesiredBackend, values: LocalValues, not_served: dict[str, str]) -> None:
+    data = outputs.get("data")
+    if data is None:
+        return
+    if values.data_api is None or desired.graphql_api is None:
+        del outputs["data"]
+        not_served["data"] = "the environment's local GraphQL endpoint is not running"
+        return
+    served = desired.graphql_api.served_authorization_types()
+    declared = [data.get("default_authorization_type"), *(data.get("authorization_types") or [])]
+    for mode in declared:
+        if mode and mode not in served:
+            not_served[f"data.authorization_types.{mode}"] = IAM_REASON if mode == "AWS_IAM" else "the local endpoint does not serve it"
+    data["default_authorization_type"] = served[0] if served else "API_KEY"
+    data["authorization_types"] = served[1:]
+
+
+def _local_auth(outputs: dict[str, Any], values: LocalValues, not_served: dict[str, str]) -> None:
+    auth = outputs.get("auth")
+    if auth is None:
+        return
+    if values.user_pool_id is None:
+        del outputs["auth"]
+        not_served["auth"] = "the environment has no user pool in the emulator yet"
+        return
+    if auth.pop("unauthenticated_identities_enabled", False):
+        not_served["auth.unauthenticated_identities_enabled"] = "guest access needs an identity pool, which no local environment runs"
+    if auth.pop("oauth", None) is not None:
+        not_served["auth.oauth"] = "sign-in through the hosted UI and social providers needs Cognito's domain in AWS"

@@ -11,7 +11,7 @@ from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
 from ampflow_dagster.tables.names import table_name
 
 # Bumped whenever DesiredBackend gains something synthesis must read: a cache of another format is synthesized again.
-DESIRED_FORMAT = 4
+DESIRED_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,10 @@ class DesiredBackend:
 
     `graphql_api` is the data API as the local GraphQL endpoint serves it (None without a data API).
 
+    `client_outputs` is amplify_outputs.json as Amplify's own generator makes it from the backend's
+    stack outputs, with the environment's values as placeholders (`synthesis/backend_outputs.py`);
+    `unresolved_outputs` says what each `@@unresolved:<n>@@` marker in it stood for.
+
     `variables_digest` identifies the variables synthesis ran with ("" for none): synthesizing the
     same tree with other values is another backend.
     """
@@ -141,6 +145,8 @@ class DesiredBackend:
     field_defaults: dict[str, dict[str, str]] = field(default_factory=dict)
     auth: UserPoolSpec | None = None
     graphql_api: GraphqlApiSpec | None = None
+    client_outputs: dict[str, Any] = field(default_factory=dict)
+    unresolved_outputs: list[str] = field(default_factory=list)
 
     def template_hash(self) -> str:
         """A hash of the table definitions alone: what a deployment must make real."""

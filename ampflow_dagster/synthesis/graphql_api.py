@@ -57,7 +57,7 @@ class _Extraction:
         self.resolvers: list[dict[str, Any]] = []
         self.unsupported: list[Unsupported] = []
         self.authorization: tuple[str, list[str]] = ("", [])
-        self.evaluator = Evaluator(_Placeholders())
+        self.evaluator = Evaluator(EndpointPlaceholders())
 
     def evaluate(self, stack: StackTemplate, value: Any) -> Any:
         return self.evaluator.evaluate(stack, value)
@@ -176,7 +176,7 @@ def function_key(stack: StackTemplate, logical_id: str) -> str:
     return f"{name}-{hashlib.sha1(f'{stack.logical_path}/{logical_id}'.encode()).hexdigest()[:8]}"
 
 
-class _Placeholders(Binding):
+class EndpointPlaceholders(Binding):
     """Deploy-time values as the endpoint's placeholders; anything else the endpoint cannot evaluate is an error.
 
     `Fn::GetAtt` on the API, tables, data sources, functions, roles and Lambda functions is answered as

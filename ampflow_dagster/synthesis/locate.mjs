@@ -4,7 +4,9 @@
 // - tsx and TypeScript as Amplify's deployer resolves them: from @aws-amplify/backend-deployer
 //   (a dependency of @aws-amplify/backend-cli), else from the app;
 // - @aws-amplify/graphql-generator as Amplify's CLI resolves it: from @aws-amplify/model-generator
-//   (also under @aws-amplify/backend-cli), else from the app.
+//   (also under @aws-amplify/backend-cli), else from the app;
+// - @aws-amplify/client-config, which writes amplify_outputs.json for Amplify's CLI: from
+//   @aws-amplify/backend-cli, else from the app.
 // Usage: node locate.mjs <app root>; prints JSON, a null for each package Node cannot find.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,5 +49,6 @@ process.stdout.write(
     tsx: binary(tsx, 'tsx'),
     tsc: binary(typescript, 'tsc'),
     graphqlGenerator: packageDir('@aws-amplify/graphql-generator', modelGenerator) ?? packageDir('@aws-amplify/graphql-generator', appRoot),
+    clientConfig: packageDir('@aws-amplify/client-config', cli ?? appRoot) ?? packageDir('@aws-amplify/client-config', appRoot),
   }),
 );

@@ -23,6 +23,7 @@ from ampflow_dagster.fingerprint import amplify_fingerprint, variables_digest
 from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
+from ampflow_dagster.synthesis.backend_outputs import BackendOutputs, backend_outputs
 from ampflow_dagster.synthesis.cloud_assembly import CloudAssembly, read_cloud_assembly
 from ampflow_dagster.synthesis.desired_state import DESIRED_FORMAT, DesiredBackend
 from ampflow_dagster.synthesis.field_defaults import field_defaults
@@ -165,9 +166,8 @@ def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Pat
 def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: CloudAssembly, fingerprint: str, variables: dict[str, str]) -> DesiredBackend:
     outputs = assembly.outputs()
     has_data_api = bool(assembly.data_stacks())
-    model_introspection: dict[str, Any] = {}
-    statements: dict[str, str] = {}
     defaults: dict[str, dict[str, str]] = {}
+    request: dict[str, Any] = {"graphqlGenerator": None, "schema": None, "modelSchema": None, "modelIntrospection": None}
     if has_data_api:
         schema_file = assembly.transformed_schema()
         if schema_file is None:
@@ -182,16 +182,19 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
                 f"The data API in {assembly.stack_name} has neither a model introspection schema nor a model schema in the cloud assembly.",
                 "Synthesize again (ampflow force ENV); if it persists, report the app's @aws-amplify/backend version.",
             )
-        # @aws-amplify/backend-data before 1.3 ships no model introspection: Amplify's CLI generates it
-        # from the model schema, and so do we, with the same generator.
-        generated = _generate_client_code(project, toolchain, schema_file, None if introspection_file else model_schema)
         if model_schema is not None:
             defaults = field_defaults(model_schema.read_text(encoding="utf-8"), model_schema)
-        statements = generated["statements"]
-        if introspection_file is not None:
-            model_introspection = json.loads(introspection_file.read_text(encoding="utf-8"))
-        else:
-            model_introspection = generated["modelIntrospection"]
+        # @aws-amplify/backend-data before 1.3 ships no model introspection: Amplify's CLI generates it
+        # from the model schema, and so do we, with the same generator.
+        request.update(
+            graphqlGenerator=str(_required_generator(project, toolchain)), schema=str(schema_file),
+            modelSchema=None if introspection_file else str(model_schema),
+            modelIntrospection=json.loads(introspection_file.read_text(encoding="utf-8")) if introspection_file else None,
+        )
+    stack_outputs = backend_outputs(assembly)
+    generated = _generate_client_code(project, toolchain, {**request, **_outputs_request(project, toolchain, stack_outputs)})
+    statements: dict[str, str] = generated["statements"] if has_data_api else {}
+    model_introspection: dict[str, Any] = generated["modelIntrospection"] or {} if has_data_api else {}
     return DesiredBackend(
         fingerprint=fingerprint,
         stack_name=assembly.stack_name,
@@ -206,6 +209,8 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
         field_defaults=defaults,
         auth=user_pool_spec(assembly),
         graphql_api=graphql_api_spec(assembly) if has_data_api else None,
+        client_outputs=generated["outputs"] or {},
+        unresolved_outputs=stack_outputs.unresolved,
     )
 
 
@@ -283,21 +288,41 @@ def _known_failures(project: Project, toolchain: NodeToolchain) -> list[tuple[st
     ]
 
 
-def _generate_client_code(project: Project, toolchain: NodeToolchain, schema_file: Path, model_schema: Path | None) -> dict[str, Any]:
+def _required_generator(project: Project, toolchain: NodeToolchain) -> Path:
     if toolchain.graphql_generator is None:
-        manager = toolchain.package_manager
-        raise SynthesisError(
-            f"@aws-amplify/graphql-generator is not installed for the app in {project.root}: Amplify's CLI "
-            "(@aws-amplify/backend-cli) brings it, and ampflow generates the client's GraphQL statements with it.",
-            f"Add Amplify's CLI: run `{manager.add_dev_command('@aws-amplify/backend-cli')}` in {project.root}, then run again.",
-        )
-    arguments = [str(toolchain.node), str(CLIENT_CODE_SCRIPT), str(toolchain.graphql_generator), str(schema_file)]
-    if model_schema is not None:
-        arguments.append(str(model_schema))
-    result = subprocess.run(arguments, cwd=project.root, capture_output=True, text=True)
+        raise _missing_cli_package(project, toolchain, "@aws-amplify/graphql-generator", "the client's GraphQL statements")
+    return toolchain.graphql_generator
+
+
+def _outputs_request(project: Project, toolchain: NodeToolchain, outputs: BackendOutputs) -> dict[str, Any]:
+    if not outputs.outputs:
+        return {"clientConfig": None, "backendOutput": None}  # not an Amplify backend's stack: nothing to generate
+    if toolchain.client_config is None:
+        raise _missing_cli_package(project, toolchain, "@aws-amplify/client-config", "amplify_outputs.json")
+    return {"clientConfig": str(toolchain.client_config), "backendOutput": outputs.outputs}
+
+
+def _missing_cli_package(project: Project, toolchain: NodeToolchain, package: str, what: str) -> SynthesisError:
+    manager = toolchain.package_manager
+    return SynthesisError(
+        f"{package} is not installed for the app in {project.root}: Amplify's CLI "
+        f"(@aws-amplify/backend-cli) brings it, and ampflow generates {what} with it.",
+        f"Add Amplify's CLI: run `{manager.add_dev_command('@aws-amplify/backend-cli')}` in {project.root}, then run again.",
+    )
+
+
+def _generate_client_code(project: Project, toolchain: NodeToolchain, request: dict[str, Any]) -> dict[str, Any]:
+    """Amplify's generators run once for the statements, the model introspection and amplify_outputs.json."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=project.state_dir, delete=False) as written:
+        json.dump(request, written)
+    try:
+        result = subprocess.run([str(toolchain.node), str(CLIENT_CODE_SCRIPT), written.name], cwd=project.root, capture_output=True, text=True)
+    finally:
+        Path(written.name).unlink(missing_ok=True)
     if result.returncode != 0:
+        used = " and ".join(str(p) for p in (request.get("graphqlGenerator"), request.get("clientConfig")) if p)
         raise SynthesisError(
-            f"Generating the GraphQL client code with {toolchain.graphql_generator} failed: {result.stderr.strip()[-1500:]}",
+            f"Generating the client code with {used} failed: {result.stderr.strip()[-1500:]}",
             f"Reinstall the app's packages (`{toolchain.package_manager.install_command()}` in {project.root}), then run again.",
         )
     return json.loads(result.stdout)

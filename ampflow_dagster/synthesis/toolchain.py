@@ -42,6 +42,7 @@ class NodeToolchain:
     tsx: Path | None  # tsx's command-line entry point, run with node
     tsc: Path | None  # TypeScript's tsc entry point, run with node
     graphql_generator: Path | None  # the @aws-amplify/graphql-generator package folder
+    client_config: Path | None = None  # the @aws-amplify/client-config package folder (amplify_outputs.json)
 
 
 def locate_toolchain(project: Project) -> NodeToolchain:
@@ -70,6 +71,7 @@ def locate_toolchain(project: Project) -> NodeToolchain:
         tsx=_path(found.get("tsx")),
         tsc=_path(found.get("tsc")),
         graphql_generator=_path(found.get("graphqlGenerator")),
+        client_config=_path(found.get("clientConfig")),
     )
 
 

@@ -8,12 +8,13 @@ GraphQL endpoint (Amplify's AppSync simulator) serving the data API against them
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.aws_errors import AwsPlace
-from ampflow_dagster.client.outputs import DataApi, write_client
+from ampflow_dagster.client.outputs import BUCKET, DataApi, LocalValues, local_outputs, write_client
 from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
@@ -25,11 +26,14 @@ from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, Ta
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
-from ampflow_dagster.targets.graphql_endpoint import EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint
+from ampflow_dagster.targets.graphql_endpoint import (
+    LOCAL_ACCOUNT, EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint,
+)
 from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, find_user_pool
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 COGNITO_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_COGNITO_IDP", "AWS_ENDPOINT_URL")
+S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 PAST_TENSE = {"create": "created", "update": "updated", "replace": "replaced", "recreate": "recreated",
               "delete": "deleted", "none": "unchanged"}
 
@@ -114,6 +118,24 @@ class LocalTarget(DeployTarget):
 
     def serve(self, desired: DesiredBackend, log: Log) -> None:
         self.graphql_endpoint(desired, log)
+        self.storage_buckets(desired, log)
+
+    def storage_buckets(self, desired: DesiredBackend, log: Log) -> list[str]:
+        """The environment's own bucket in the emulator for each bucket `defineStorage` declares (made if missing)."""
+        values = LocalValues(self.api_id(), self.aws.region(), LOCAL_ACCOUNT)
+        names = sorted({values.bucket_name(logical_id) for logical_id in BUCKET.findall(json.dumps(desired.client_outputs))})
+        if not names:
+            return []
+        configured = configured_endpoint(self.aws, S3_ENDPOINT_VARIABLES)
+        s3 = self.aws.client("s3", configured[0] if configured else self._emulator_endpoint(), allow_emulator_credentials=True)
+        existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        for name in names:
+            if name not in existing:
+                region = self.aws.region()
+                placed = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+                s3.create_bucket(Bucket=name, **placed)
+                log(f"Created bucket {name}")
+        return names
 
     def graphql_endpoint(self, desired: DesiredBackend, log: Log) -> RunningEndpoint | None:
         """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""
@@ -149,11 +171,23 @@ class LocalTarget(DeployTarget):
         return session.resource("dynamodb", endpoint_url=self.endpoint(), config=self.aws.client_config())
 
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
-        tables = {model: self.table_name(model) for model in sorted(desired.tables)}
         running = self.graphql_endpoint(desired, log)
-        data_api = DataApi(running.url, self.api_key()) if running else None
-        files = write_client(directory, desired, self.describe(), tables, data_api)
-        return [files.outputs_file, *files.statement_files]
+        self.storage_buckets(desired, log)
+        pool = self.user_pool(desired, log)
+        values = LocalValues(
+            api_id=self.api_id(), region=self.aws.region(), account=LOCAL_ACCOUNT,
+            data_api=DataApi(running.url, self.api_key()) if running else None,
+            user_pool_id=pool.pool_id if pool else None, user_pool_client_id=pool.client_id if pool else None,
+            user_pool_endpoint=self.cognito_client().meta.endpoint_url if pool else None,
+        )
+        about = {
+            **{key: value for key, value in self.describe().items() if key != "endpoint_source"},
+            "stack_name": desired.stack_name,
+            "amplify_fingerprint": desired.fingerprint,
+            "tables": {model: self.table_name(model) for model in sorted(desired.tables)},
+        }
+        files = write_client(directory, desired, local_outputs(desired, values, about), self.environment.name)
+        return [files.outputs_file, *([files.configure_file] if files.configure_file else []), *files.statement_files]
 
     def describe(self) -> dict[str, Any]:
         described = {

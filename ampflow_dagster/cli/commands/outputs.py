@@ -1,4 +1,8 @@
-"""`ampflow outputs ENV`: put ENV's amplify_outputs.json where the app's front end reads it, as `ampx sandbox` does."""
+"""`ampflow outputs ENV`: put ENV's amplify_outputs.json where the app's front end reads it, as `ampx sandbox` does.
+
+For a local environment with a user pool, amplify_configure_local.js goes beside it: the one call that
+points Amplify's client at the local user pool (see client/outputs.py).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ from pathlib import Path
 import click
 
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.client.outputs import CONFIGURE_FILE, OUTPUTS_FILE
 from ampflow_dagster.errors import ConfigurationError
-
-OUTPUTS_FILE = "amplify_outputs.json"
 
 
 @click.command(help="Write ENV's amplify_outputs.json at the app's root (or --out-dir), for its front end; on a local "
@@ -35,12 +38,16 @@ def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
     desired = cached_desired(workspace, workspace.fingerprint())  # never starts Node
     if desired is not None:
         workspace.target.serve(desired, lambda line: click.echo(f"    {line}"))  # local: its endpoint, restarted if it stopped
-    target = (out_dir or session.project.root) / OUTPUTS_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{OUTPUTS_FILE}.partial")
-    shutil.copyfile(generated, partial)
-    partial.replace(target)
-    click.secho(f"==> Wrote {target} from environment '{name}'", fg="green", bold=True)
+    for name_of_file in (OUTPUTS_FILE, CONFIGURE_FILE):
+        source = generated.with_name(name_of_file)
+        target = (out_dir or session.project.root) / name_of_file
+        if not source.is_file():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{name_of_file}.partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+        click.secho(f"==> Wrote {target} from environment '{name}'", fg="green", bold=True)
 
 
 COMMANDS = [outputs]
