@@ -168,6 +168,10 @@ class App:
             aws_access_key_id="test", aws_secret_access_key="test",
         )
 
+    def s3(self) -> Any:
+        return boto3.client("s3", endpoint_url=self.endpoint(), region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
     def table_name(self, environment: str, model: str) -> str:
         project_id = load_config(self.project).project_id
         return table_name(model, local_api_id(self.project.package_name(), environment, project_id))

@@ -17,7 +17,7 @@ import pytest
 from ampflow_dagster.errors import SynthesisError
 from ampflow_dagster.synthesis.api_spec import ACCOUNT, API_ID, REGION
 from ampflow_dagster.synthesis.cloud_assembly import Evaluator, JoinedTokens, Unresolved, read_cloud_assembly
-from ampflow_dagster.synthesis.graphql_api import CannotEvaluate, _Placeholders
+from ampflow_dagster.synthesis.graphql_api import CannotEvaluate, EndpointPlaceholders
 
 TABLE_ARN = {"Fn::GetAtt": ["TodoTable", "TableArn"]}
 TABLE_NAME_FROM_ARN = {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::Select": [5, {"Fn::Split": [":", TABLE_ARN]}]}]}]}
@@ -85,7 +85,7 @@ def test_table_reader_keeps_deploy_time_values_as_tokens(assembly: Any) -> None:
 
 
 def test_endpoint_binding_evaluates_across_nested_stacks_with_placeholders(assembly: Any) -> None:
-    evaluator = Evaluator(_Placeholders())
+    evaluator = Evaluator(EndpointPlaceholders())
     data = assembly.root.children["Data"]
     outputs = DATA["Outputs"]
     assert evaluator.evaluate(data, outputs["TableName"]["Value"]) == f"Todo-{API_ID}-NONE"
@@ -96,7 +96,7 @@ def test_endpoint_binding_evaluates_across_nested_stacks_with_placeholders(assem
 
 
 def test_endpoint_binding_refuses_what_it_cannot_evaluate(assembly: Any) -> None:
-    evaluator = Evaluator(_Placeholders())
+    evaluator = Evaluator(EndpointPlaceholders())
     data = assembly.root.children["Data"]
     with pytest.raises(CannotEvaluate, match="Fn::GetAtt Missing.Arn"):
         evaluator.evaluate(data, {"Fn::GetAtt": ["Missing", "Arn"]})

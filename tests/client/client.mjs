@@ -1,0 +1,91 @@
+// Drives the real Amplify JS client (aws-amplify 6) against an environment, as a front end would:
+//   node client.mjs <amplify_outputs.json> <amplify_configure_local.js or -> <steps.json>
+// Configures Amplify with ampflow's outputs and its generated local configuration (without one,
+// with Amplify.configure(outputs) alone, as for an app without a user pool), then runs each
+// step in order and prints one JSON line: [{step, data, errors}], one entry per step. A step is
+//   {"op": "list", "model": "Todo"}                      every item, following nextToken
+//   {"op": "get", "model": "InventoryItem", "key": {...}}
+//   {"op": "related", "model": "Project", "key": {...}, "field": "tasks"}  the lazy loader's answer
+//   {"op": "create", "model": "Todo", "input": {...}}
+//   {"op": "signIn", "username": "...", "password": "..."}  SRP against the local user pool
+//   {"op": "signOut"}
+// and may name an "authMode" ("apiKey", "userPool"); without one the outputs' default applies.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Amplify } from 'aws-amplify';
+import { generateClient } from 'aws-amplify/data';
+import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
+
+const [outputsFile, configureFile, stepsFile] = process.argv.slice(2);
+const outputs = JSON.parse(readFileSync(outputsFile, 'utf8'));
+if (configureFile === '-') {
+  Amplify.configure(outputs);
+} else {
+  const { configureAmplify } = await import(pathToFileURL(configureFile).href);
+  configureAmplify(Amplify, outputs);
+}
+const client = generateClient();
+
+const plain = (value) => JSON.parse(JSON.stringify(value ?? null)); // lazy loaders are functions: dropped
+const messages = (errors) => (errors ?? []).map((error) => error.message ?? String(error));
+
+async function run(step) {
+  const options = step.authMode ? { authMode: step.authMode } : {};
+  const model = step.model ? client.models[step.model] : undefined;
+  if (step.model && !model) return { errors: [`client.models has no ${step.model}`] };
+  switch (step.op) {
+    case 'list': {
+      const items = [];
+      let nextToken = null;
+      do {
+        const page = await model.list({ ...options, nextToken, limit: 100 });
+        if (page.errors?.length) return { data: plain(items), errors: messages(page.errors) };
+        items.push(...page.data);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return { data: plain(items), errors: [] };
+    }
+    case 'get': {
+      const answer = await model.get(step.key, options);
+      return { data: plain(answer.data), errors: messages(answer.errors) };
+    }
+    case 'related': {
+      const parent = await model.get(step.key, options);
+      if (!parent.data) return { data: null, errors: [`${step.model} ${JSON.stringify(step.key)} not found`, ...messages(parent.errors)] };
+      const related = await parent.data[step.field](options);
+      const data = plain(related.data);
+      // one step further back: each related item's own reference to the parent, when it has one
+      if (Array.isArray(related.data) && step.back) {
+        for (const [index, item] of related.data.entries()) {
+          const back = await item[step.back](options);
+          data[index][step.back] = plain(back.data);
+        }
+      }
+      return { data, errors: messages(related.errors) };
+    }
+    case 'create': {
+      const answer = await model.create(step.input, options);
+      return { data: plain(answer.data), errors: messages(answer.errors) };
+    }
+    case 'signIn': {
+      const answer = await signIn({ username: step.username, password: step.password });
+      const session = await fetchAuthSession();
+      return { data: { ...plain(answer), sub: session.tokens?.idToken?.payload?.sub ?? null }, errors: [] };
+    }
+    case 'signOut':
+      await signOut();
+      return { data: null, errors: [] };
+    default:
+      return { errors: [`unknown step ${step.op}`] };
+  }
+}
+
+const results = [];
+for (const step of JSON.parse(readFileSync(stepsFile, 'utf8'))) {
+  try {
+    results.push({ step, ...(await run(step)) });
+  } catch (error) {
+    results.push({ step, data: null, errors: [`${error.name}: ${error.message}`] });
+  }
+}
+process.stdout.write(JSON.stringify(results) + '\n');

@@ -1,0 +1,192 @@
+"""The real Amplify JS client (aws-amplify 6, `Amplify.configure(outputs)`, `generateClient()`) against local
+environments, configured only with what ampflow wrote: amplify_outputs.json, and amplify_configure_local.js
+for an app with a user pool. Offline: the local GraphQL endpoint, the emulator's tables and user pool.
+
+The sample app (API key: relationships, a composite key) and the auth fixture app (user pool default,
+owner rules, a composite identifier, hasMany/belongsTo, groups, a bucket).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from amplify_client import amplify_type_errors, run_client
+from conftest import App, copy_fixture, copy_synthesized_app, failure_text, materialized
+
+LABELS = {"Todo": "content", "Project": "name", "Task": "title", "ProjectCharter": "summary", "InventoryItem": "name"}
+ALICE_PASSWORD = "Alice-Client-Pa55!word"
+BOB_PASSWORD = "Bob-Client-Pa55!word"
+
+
+def client_dir(app: App, environment: str = "development") -> Path:
+    return app.root / "clients" / environment
+
+
+def outputs(app: App, environment: str = "development") -> dict[str, Any]:
+    return json.loads((client_dir(app, environment) / "amplify_outputs.json").read_text())
+
+
+def answered(results: list[dict[str, Any]]) -> list[Any]:
+    for result in results:
+        assert result["errors"] == [], result
+    return [result["data"] for result in results]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) -> Any:
+    application = App(copy_synthesized_app(synthesized_app, tmp_path_factory.mktemp("client") / "app").root)
+    with dg.instance_for_test() as instance:
+        result = application.materialize("development", instance)
+        assert result.success, failure_text(result)
+        application.instance = instance  # type: ignore[attr-defined]
+        yield application
+    application.emulator().stop()
+
+
+def test_the_client_reads_every_models_dev_items_a_composite_key_and_both_ends_of_a_relationship(sample: App) -> None:
+    models = sorted(outputs(sample)["data"]["model_introspection"]["models"])
+    assert models == sorted(LABELS)
+    steps: list[dict[str, Any]] = [{"op": "list", "model": model} for model in models]
+    steps += [
+        {"op": "get", "model": "InventoryItem", "key": {"warehouseId": "wh-berlin", "sku": "DESK-01", "batch": "2026-10"}},
+        {"op": "related", "model": "Project", "key": {"id": "proj-website"}, "field": "tasks", "back": "project"},
+        {"op": "related", "model": "Task", "key": {"id": "task-copy"}, "field": "project"},
+    ]
+    *lists, item, tasks, project = answered(run_client(client_dir(sample), steps))
+    for model, listed in zip(models, lists):
+        seeded = sample.seed_lines("development", model)
+        assert len(listed) == len(seeded) == len(sample.items("development", model)), model
+        assert sorted(entry[LABELS[model]] for entry in listed) == sorted(f"[DEV] {line[LABELS[model]]}" for line in seeded)
+    assert (item["name"], item["quantity"]) == ("[DEV] Standing desk", 12)
+    assert sorted(task["id"] for task in tasks) == ["task-copy", "task-design"]
+    assert {task["project"]["id"] for task in tasks} == {"proj-website"}  # and back: belongsTo
+    assert project["name"] == "[DEV] Website relaunch"
+
+
+def test_an_item_the_client_creates_is_left_alone_by_the_next_reseed(sample: App) -> None:
+    (created,) = answered(run_client(client_dir(sample), [{"op": "create", "model": "Todo", "input": {"content": "From the front end", "priority": "LOW"}}]))
+    stored = {item["id"]: item for item in sample.items("development", "Todo")}[created["id"]]
+    seeded = [key.to_user_string() for asset in sample.assets() for key in asset.keys if key.path[-1].startswith("seeded_")]
+    reseed = sample.materialize("development", sample.instance, selection=seeded)  # type: ignore[attr-defined]
+    assert reseed.success and set(materialized(reseed)) == set(seeded)
+    assert {item["id"]: item for item in sample.items("development", "Todo")}[created["id"]] == stored
+    (listed,) = answered(run_client(client_dir(sample), [{"op": "list", "model": "Todo"}]))
+    assert [entry["content"] for entry in listed if entry["id"] == created["id"]] == ["From the front end"]
+
+
+def test_the_sample_apps_outputs_are_amplifys_own_config_type(sample: App) -> None:
+    written = outputs(sample)
+    assert written["version"] == "1.5"  # what this app's Amplify writes by default, as ampx sandbox would
+    assert amplify_type_errors(written) == ""
+    assert "identity pool" in written["custom"]["ampflow"]["not_served"]["data.authorization_types.AWS_IAM"]
+    broken = {**written, "data": {**written["data"], "default_authorization_type": "PASSWORD"}}
+    assert "PASSWORD" in amplify_type_errors(broken)  # the check can fail
+    unknown = {**written, "auth": {"aws_region": "us-east-1", "user_pool_id": "p"}}
+    assert "user_pool_client_id" in amplify_type_errors(unknown)
+
+
+# --- an app with a user pool: owner rules, groups, a composite identifier, a bucket -----------------------------
+
+
+def write_lines(root: Path, environment: str, name: str, *lines: dict[str, Any]) -> None:
+    folder = root / "seed_data" / environment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+@pytest.fixture(scope="module")
+def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("client-auth") / "app")
+    project.config_file.write_text("")
+    root = project.root
+    users = [
+        {"username": "alice", "email": "alice@example.com", "groups": ["EDITORS"], "password_env": "CLIENT_ALICE_PASSWORD"},
+        {"username": "bob", "email": "bob@example.com", "password_env": "CLIENT_BOB_PASSWORD"},
+    ]
+    write_lines(root, "development", "users", *users)
+    write_lines(root, "development", "Journal",
+                {"id": "journal-alice", "title": "Alice's notes", "owner": {"user": "alice"}},
+                {"id": "journal-bob", "title": "Bob's notes", "owner": {"user": "bob"}})
+    write_lines(root, "development", "JournalEntry",
+                {"id": "entry-1", "journalId": "journal-alice", "text": "First entry", "owner": {"user": "alice"}},
+                {"id": "entry-2", "journalId": "journal-alice", "text": "Second entry", "owner": {"user": "alice"}})
+    write_lines(root, "development", "SensorReading",
+                {"deviceId": "dev-1", "takenAt": "2026-11-30T10:00:00.000Z", "kind": "temperature", "value": 21.5, "owner": {"user": "bob"}})
+    write_lines(root, "production", "users", {"username": "carol", "email": "carol@example.com", "password_env": "CLIENT_ALICE_PASSWORD"})
+    application = App(root)
+    with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
+        patch.setenv("CLIENT_ALICE_PASSWORD", ALICE_PASSWORD)
+        patch.setenv("CLIENT_BOB_PASSWORD", BOB_PASSWORD)
+        for environment in ("development", "production"):
+            result = application.materialize(environment, instance)
+            assert result.success, failure_text(result)
+        application.instance = instance  # type: ignore[attr-defined]
+        yield application
+    application.emulator().stop()
+
+
+def test_a_signed_in_user_lists_only_their_own_items_through_the_local_user_pool(auth_app: App) -> None:
+    steps = [
+        {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},
+        {"op": "list", "model": "Journal"},
+        {"op": "related", "model": "Journal", "key": {"id": "journal-alice"}, "field": "entries", "back": "journal"},
+        {"op": "get", "model": "SensorReading", "key": {"deviceId": "dev-1", "takenAt": "2026-11-30T10:00:00.000Z", "kind": "temperature"}},
+        {"op": "create", "model": "Journal", "input": {"title": "Written by Alice"}},
+        {"op": "signOut"},
+        {"op": "signIn", "username": "bob@example.com", "password": BOB_PASSWORD},
+        {"op": "list", "model": "Journal"},
+        {"op": "signOut"},
+    ]
+    alice, alice_journals, entries, reading, created, _, bob, bob_journals, _ = answered(run_client(client_dir(auth_app), steps))
+    assert alice["isSignedIn"] and bob["isSignedIn"] and alice["sub"] != bob["sub"]
+    assert sorted(j["title"] for j in alice_journals) == ["[DEV] Alice's notes"]
+    assert sorted(e["text"] for e in entries) == ["[DEV] First entry", "[DEV] Second entry"]
+    assert {e["journal"]["id"] for e in entries} == {"journal-alice"}
+    assert reading["value"] == 21.5  # another user's reading: every signed-in user may read it
+    assert alice["sub"] in created["owner"]
+    assert sorted(j["title"] for j in bob_journals) == ["[DEV] Bob's notes"]  # not Alice's, not her new one
+    stored = {item["id"]: item for item in auth_app.items("development", "Journal")}
+    assert stored[created["id"]]["title"] == "Written by Alice"
+    assert stored[created["id"]]["owner"] == stored["journal-alice"]["owner"]  # as the seed stored Alice's: `<sub>::<username>`
+
+
+def test_a_user_of_another_environments_pool_is_refused(auth_app: App, tmp_path: Path) -> None:
+    # development's front end, with production's user pool: its token names the wrong issuer.
+    mixed = tmp_path / "mixed"
+    shutil.copytree(client_dir(auth_app), mixed)
+    development, production = outputs(auth_app), outputs(auth_app, "production")
+    development["auth"] = production["auth"]
+    (mixed / "amplify_outputs.json").write_text(json.dumps(development))
+    signed_in, listed = run_client(mixed, [
+        {"op": "signIn", "username": "carol@example.com", "password": ALICE_PASSWORD},
+        {"op": "list", "model": "Journal"},
+    ])
+    assert signed_in["errors"] == [] and signed_in["data"]["isSignedIn"]
+    assert listed["errors"] and listed["data"] == [], listed
+
+
+def test_the_auth_apps_outputs_name_the_local_pool_and_bucket_and_are_amplifys_config_type(auth_app: App) -> None:
+    written = outputs(auth_app)
+    assert amplify_type_errors(written) == ""
+    auth, ampflow = written["auth"], written["custom"]["ampflow"]
+    assert auth["user_pool_id"].startswith("us-east-1_") and auth["user_pool_client_id"]
+    assert auth["user_pool_id"] != outputs(auth_app, "production")["auth"]["user_pool_id"]
+    assert auth["groups"] == [{"ADMINS": {"precedence": 0}}, {"EDITORS": {"precedence": 1}}]
+    assert auth["username_attributes"] == ["email"] and "identity_pool_id" not in auth
+    assert "auth.unauthenticated_identities_enabled" in ampflow["not_served"]
+    assert written["data"]["default_authorization_type"] == "AMAZON_COGNITO_USER_POOLS"
+    assert written["data"]["authorization_types"] == [] and "api_key" not in written["data"]
+    assert ampflow["user_pool_endpoint"] == auth_app.endpoint()
+    (bucket,) = written["storage"]["buckets"]
+    assert bucket["name"] == "attachments" and bucket["bucket_name"] == written["storage"]["bucket_name"]
+    names = {b["Name"] for b in auth_app.s3().list_buckets()["Buckets"]}
+    assert {bucket["bucket_name"], outputs(auth_app, "production")["storage"]["bucket_name"]} <= names
+    assert bucket["bucket_name"] != outputs(auth_app, "production")["storage"]["bucket_name"]
+    configure = (client_dir(auth_app) / "amplify_configure_local.js").read_text()
+    assert f'export const userPoolEndpoint = "{auth_app.endpoint()}";' in configure
