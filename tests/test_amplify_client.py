@@ -126,6 +126,8 @@ def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
         for environment in ("development", "production"):
             result = application.materialize(environment, instance)
             assert result.success, failure_text(result)
+            if environment == "development":
+                application.result = result  # type: ignore[attr-defined]
         application.instance = instance  # type: ignore[attr-defined]
         yield application
     application.emulator().stop()
@@ -154,6 +156,13 @@ def test_a_signed_in_user_lists_only_their_own_items_through_the_local_user_pool
     stored = {item["id"]: item for item in auth_app.items("development", "Journal")}
     assert stored[created["id"]]["title"] == "Written by Alice"
     assert stored[created["id"]]["owner"] == stored["journal-alice"]["owner"]  # as the seed stored Alice's: `<sub>::<username>`
+
+
+def test_list_queries_check_passes_on_an_api_without_api_key_authorization(auth_app: App) -> None:
+    (evaluation,) = [e for e in auth_app.result.get_asset_check_evaluations() if e.check_name == "list_queries"]  # type: ignore[attr-defined]
+    assert evaluation.passed, evaluation.description
+    assert evaluation.metadata["queries"].value == 3
+    assert evaluation.metadata["answers"].value.count("the API has no API key authorization") == 3
 
 
 def test_a_user_of_another_environments_pool_is_refused(auth_app: App, tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def check_list_queries(url: str, api_key: str, spec: GraphqlApiSpec, model_intro
         query = f"query {{ {field_name}(limit: 1) {{ items {{ {' '.join(key_fields)} }} nextToken }} }}"
         expected = "items" if _api_key_may_read(query_type, field_name, schema.get_type(model["name"]), spec) else "Unauthorized"
         started = time.perf_counter()
-        answer, passed = _ask(url, api_key, query, field_name, expected)
+        answer, passed = _ask(url, api_key, query, field_name, expected, "API_KEY" in spec.served_authorization_types())
         checks.append(ListQueryCheck(model["name"], field_name, expected, answer, passed, (time.perf_counter() - started) * 1000))
     return checks
 
@@ -79,7 +79,9 @@ def _api_key_may_read(query_type: GraphQLObjectType, field_name: str, model_type
     return spec.default_authorization_type == "API_KEY"
 
 
-def _ask(url: str, api_key: str, query: str, field_name: str, expected: str) -> tuple[str, bool]:
+def _ask(url: str, api_key: str, query: str, field_name: str, expected: str, key_mode: bool) -> tuple[str, bool]:
+    """The answer, and whether it is the expected one. Without API key authorization, AppSync refuses
+    every keyed request with HTTP 401 before any resolver runs: that is the refusal then expected."""
     request = urllib.request.Request(
         url, data=json.dumps({"query": query}).encode(), method="POST",
         headers={"content-type": "application/json", "x-api-key": api_key},
@@ -88,6 +90,8 @@ def _ask(url: str, api_key: str, query: str, field_name: str, expected: str) -> 
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.loads(response.read())
     except urllib.error.HTTPError as error:
+        if error.code == 401 and not key_mode and expected == "Unauthorized":
+            return "refused the API key (HTTP 401): the API has no API key authorization", True
         return f"HTTP {error.code}: {error.read()[:200].decode(errors='replace')}", False
     except (urllib.error.URLError, OSError, ValueError) as error:
         return f"no answer: {error}", False
