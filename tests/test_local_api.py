@@ -210,15 +210,32 @@ def zero_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
     emulator.stop()
 
 
-def test_operations_that_cannot_run_locally_fail_with_the_reason(zero_models: Any) -> None:
-    """a.handler.custom (APPSYNC_JS) and a.handler.function (Lambda) answer an error that says why, never null."""
+def test_a_handler_function_runs_its_bundle_and_a_handler_custom_fails_with_the_reason(zero_models: Any) -> None:
+    """a.handler.function runs the function's synthesized bundle in a child process; a.handler.custom
+    (APPSYNC_JS) answers an error that says why, never null."""
     project, spec, values = zero_models
+    assert list(spec.lambdas) and not [u for u in spec.unsupported if "Lambda" in u.reason]
     url = graphql_endpoint(project.state_dir, "development").ensure_running(spec, values).url
     greet = post(url, values.api_key, 'mutation { greet(name: "Ada") { text } }')
     assert greet["data"]["greet"] is None
     assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
-    echo = post(url, values.api_key, 'query { echo(content: "hi") { content } }')
-    assert "does not run on ampflow's local endpoint" in echo["errors"][0]["message"], echo
+    echo = post(url, values.api_key, 'query { echo(content: "hi from the bundle") { content executionDuration } }')
+    assert "errors" not in echo, echo
+    assert echo["data"]["echo"]["content"] == "hi from the bundle" and echo["data"]["echo"]["executionDuration"] >= 0
+
+
+def test_a_handler_functions_error_reaches_the_client(zero_models: Any) -> None:
+    project, spec, values = zero_models
+    (name, function), = spec.lambdas.items()
+    failing = {**function, "files": {file: "export const handler = async (event) => { throw new Error(`no echo for ${event.arguments.content}`); };\n"
+                                     for file in function["files"] if file.startswith("index.")}}
+    broken = dataclasses.replace(spec, lambdas={name: failing})
+    endpoint = graphql_endpoint(project.state_dir, "development")
+    try:
+        answer = post(endpoint.ensure_running(broken, values).url, values.api_key, 'query { echo(content: "x") { content } }')
+        assert answer["data"]["echo"] is None and "no echo for x" in answer["errors"][0]["message"], answer
+    finally:
+        endpoint.ensure_running(spec, values)
 
 
 def test_endpoint_restarts_on_its_port_when_what_it_serves_changes(zero_models: Any) -> None:

@@ -128,11 +128,14 @@ def test_zero_model_api_has_no_tables_but_its_operations_and_types(amplify: str,
     assert "mutation Greet(" in backend.statements["mutations.graphql"]  # a.handler.custom({ entry: './greet.js' })
     assert backend.default_authorization_type == "API_KEY"
     assert backend.auth is None  # no defineAuth, no user pool
-    api = backend.graphql_api  # what the local endpoint serves: neither operation runs there yet, and it says why
+    api = backend.graphql_api  # what the local endpoint serves: echo's function bundle; greet cannot run, and it says why
     assert api is not None and {(r["typeName"], r["fieldName"]) for r in api.resolvers} == {("Query", "echo"), ("Mutation", "greet")}
     reasons = {entry.subject: entry.reason for entry in api.unsupported}
     assert "APPSYNC_JS" in reasons["Mutation.greet"]
-    assert "a.handler.function" in next(reason for subject, reason in reasons.items() if subject.startswith("data source "))
+    assert not [subject for subject in reasons if subject.startswith("data source ")]
+    (function,) = api.lambdas.values()  # a.handler.function(echo): its synthesized bundle, kept with the synthesis
+    assert function["handler"] == "index.handler" and function["runtime"].startswith("nodejs")
+    assert "index.mjs" in function["files"] and "AMPLIFY_SSM_ENV_CONFIG" in function["environment"]
 
 
 def test_backend_without_data_has_no_tables_and_no_statements(tmp_path: Path) -> None:

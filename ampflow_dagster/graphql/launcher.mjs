@@ -6,10 +6,12 @@
 // schema, data sources, pipeline functions and resolvers referring to templates by hash, the
 // DynamoDB endpoint, the API key and the user pool. Prints one JSON line once listening; stops on
 // SIGTERM/SIGINT, and by itself when its DynamoDB endpoint has stopped answering.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const UNSUPPORTED_DATA_SOURCE = 'AmpflowUnsupported';
 const SERVED_AUTHORIZATION = ['API_KEY', 'AMAZON_COGNITO_USER_POOLS'];
@@ -34,7 +36,9 @@ const dataSource = (source) => {
     return { name: source.name, type: source.type, config: { tableName: source.tableName, endpoint, region, credentials } };
   }
   if (source.type === 'NONE') return { name: source.name, type: 'NONE' };
-  // Lambda, HTTP, ...: not run here yet. The query fails with the reason, never silently.
+  const lambda = source.type === 'AWS_LAMBDA' && lambdas.get(source.function);
+  if (lambda) return { name: source.name, type: 'AWS_LAMBDA', invoke: (payload) => invokeLambda(lambda, payload) };
+  // HTTP, OpenSearch, a function that cannot run here: the query fails with the reason, never silently.
   return {
     name: source.name,
     type: 'AWS_LAMBDA',
@@ -43,6 +47,44 @@ const dataSource = (source) => {
     },
   };
 };
+// a.handler.function: each invocation runs the function's bundle in a child process of its own, with
+// the function's environment and the emulator as its AWS (lambda_runner.mjs).
+const LAMBDA_RUNNER = join(dirname(fileURLToPath(import.meta.url)), 'lambda_runner.mjs');
+const lambdas = new Map((config.lambdas ?? []).map((lambda) => [lambda.name, lambda]));
+function invokeLambda(lambda, payload) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LAMBDA_RUNNER, lambda.dir, lambda.handler, lambda.functionName, String(lambda.timeout)], {
+      cwd: lambda.dir,
+      env: {
+        PATH: process.env.PATH, NODE_OPTIONS: '', TZ: 'UTC', ...lambda.environment,
+        AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey,
+        AWS_ENDPOINT_URL: endpoint, AWS_LAMBDA_FUNCTION_NAME: lambda.functionName, AWS_EXECUTION_ENV: `AWS_Lambda_${lambda.runtime}`,
+      },
+      stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
+    });
+    let answer = '';
+    child.stdio[3].on('data', (chunk) => (answer += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), lambda.timeout * 1000 + 1000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal) return reject(new Error(`${lambda.functionName}: Task timed out after ${lambda.timeout} seconds`));
+      let parsed;
+      try {
+        parsed = JSON.parse(answer);
+      } catch {
+        return reject(new Error(`${lambda.functionName} exited (code ${code}) without an answer`));
+      }
+      if ('error' in parsed) {
+        const error = new Error(parsed.error);
+        error.name = parsed.errorType;
+        return reject(error);
+      }
+      resolve(parsed.result);
+    });
+    child.stdin.end(JSON.stringify(payload));
+  });
+}
 const dataSources = [...config.dataSources.map(dataSource), { name: UNSUPPORTED_DATA_SOURCE, type: 'NONE' }];
 
 // Templates are registered once by hash and parsed once at init (inline templates given to a

@@ -49,6 +49,8 @@ class GraphqlApiSpec:
     resolvers: list[dict[str, Any]]
     templates: dict[str, str]
     unsupported: list[Unsupported] = field(default_factory=list)
+    # a.handler.function's Lambda functions by name: runtime, handler, timeout, environment and bundled files
+    lambdas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """What the endpoint serves, as a hash: the schema fingerprint shown on a deployment."""

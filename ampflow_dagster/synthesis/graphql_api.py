@@ -29,6 +29,8 @@ DATA_SOURCE = "AWS::AppSync::DataSource"
 API = "AWS::AppSync::GraphQLApi"
 TABLE_TYPES = ("Custom::AmplifyDynamoDBTable", "AWS::DynamoDB::Table")
 EMPTY_RESPONSE = "$util.toJson({})"
+LAMBDA = "AWS::Lambda::Function"
+BUNDLE_LIMIT_BYTES = 10 * 1024 * 1024  # a function bundle kept with the synthesis; larger is not run locally
 BATCH_OR_TRANSACT = re.compile(r"\b(BatchGetItem|BatchPutItem|BatchDeleteItem|TransactGetItems|TransactWriteItems)\b")
 
 
@@ -56,6 +58,7 @@ class _Extraction:
         self.functions: list[dict[str, Any]] = []
         self.resolvers: list[dict[str, Any]] = []
         self.unsupported: list[Unsupported] = []
+        self.lambdas: dict[str, dict[str, Any]] = {}
         self.authorization: tuple[str, list[str]] = ("", [])
         self.evaluator = Evaluator(EndpointPlaceholders())
 
@@ -97,6 +100,7 @@ class _Extraction:
             resolvers=sorted(self.resolvers, key=lambda resolver: (resolver["typeName"], resolver["fieldName"])),
             templates=self.templates,
             unsupported=sorted(unsupported, key=lambda entry: entry.subject),
+            lambdas=self.lambdas,
         )
 
     def _api(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
@@ -108,10 +112,53 @@ class _Extraction:
         source = {"name": evaluated["Name"], "type": evaluated["Type"]}
         if evaluated["Type"] == "AMAZON_DYNAMODB":
             source["tableName"] = evaluated["DynamoDBConfig"]["TableName"]
+        elif evaluated["Type"] == "AWS_LAMBDA":
+            key = str(evaluated["LambdaConfig"]["LambdaFunctionArn"]).rsplit(":function:", 1)[-1]
+            reason = self._lambda(key)
+            if reason is None:
+                source["function"] = key
+            else:
+                self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", reason))
         elif evaluated["Type"] != "NONE":
-            why = "an a.handler.function (Lambda) resolver" if evaluated["Type"] == "AWS_LAMBDA" else f"a {evaluated['Type']} data source"
-            self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", f"{why} does not run on the local endpoint yet"))
+            self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", f"a {evaluated['Type']} data source does not run on the local endpoint yet"))
         self.data_sources.append(source)
+
+    def _lambda(self, key: str) -> str | None:
+        """Keep the Lambda function behind an a.handler.function data source, to run in a child process; else why not."""
+        if key in self.lambdas:
+            return None
+        found = [(stack, logical_id, resource.get("Properties", {})) for stack in self.assembly.root.tree()
+                 for logical_id, resource in stack.resources(LAMBDA) if lambda_key(stack, logical_id) == key]
+        if not found:
+            return f"an a.handler.function (Lambda) resolver whose function ({key}) is not in the backend's stacks"
+        stack, logical_id, properties = found[0]
+        runtime = str(properties.get("Runtime", ""))
+        if not runtime.startswith("nodejs"):
+            return f"an a.handler.function (Lambda) resolver whose function {logical_id} runs {runtime or 'a container image'}; the local endpoint runs Node functions only"
+        digests = [d for d in ASSET_HASH.findall(json.dumps(properties.get("Code"))) if d in self.assembly.asset_paths]
+        bundle = self.assembly.directory / self.assembly.asset_paths[digests[0]] if digests else None
+        if bundle is None or not bundle.is_dir():
+            return f"an a.handler.function (Lambda) resolver whose function {logical_id} has no bundled code in the assembly"
+        files = {path.relative_to(bundle).as_posix(): path for path in sorted(bundle.rglob("*")) if path.is_file() and path.suffix != ".map"}
+        if sum(path.stat().st_size for path in files.values()) > BUNDLE_LIMIT_BYTES:
+            return f"an a.handler.function (Lambda) resolver whose function {logical_id} bundles over {BUNDLE_LIMIT_BYTES // 2**20} MB"
+        texts = {}
+        for name, path in files.items():
+            try:
+                texts[name] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                return f"an a.handler.function (Lambda) resolver whose function {logical_id} bundles a binary file ({name})"
+        environment = {}
+        for name, value in ((properties.get("Environment") or {}).get("Variables") or {}).items():
+            try:
+                environment[name] = str(self.evaluate(stack, value))
+            except CannotEvaluate as error:
+                self.unsupported.append(Unsupported(f"function {logical_id}: variable {name}", f"left unset locally: {error}"))
+        self.lambdas[key] = {
+            "name": key, "functionName": logical_id, "runtime": runtime, "handler": str(properties.get("Handler", "index.handler")),
+            "timeout": int(properties.get("Timeout", 3)), "environment": environment, "files": texts,
+        }
+        return None
 
     def _function(self, stack: StackTemplate, logical_id: str, properties: dict[str, Any]) -> None:
         name = function_key(stack, logical_id)
@@ -198,7 +245,9 @@ class EndpointPlaceholders(Binding):
             return USER_POOL_ID  # the environment's pool in the emulator, not the synthesized one
         if kind == "AWS::Cognito::UserPoolClient":
             return USER_POOL_CLIENT_ID
-        if kind in ("AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Cognito::IdentityPool"):
+        if kind == LAMBDA:
+            return lambda_key(stack, name)
+        if kind in ("AWS::IAM::Role", "AWS::Cognito::IdentityPool"):
             # Only IAM callers and Lambda data sources read these, and the endpoint serves neither.
             return f"{name}-local"
         return self.unknown(f"Ref {name} ({kind}) in {stack.logical_path}")
@@ -221,9 +270,14 @@ class EndpointPlaceholders(Binding):
                 return values[attribute]
         if kind == "AWS::IAM::Role" and attribute == "Arn":
             return f"arn:aws:iam::{ACCOUNT}:role/{name}-local"
-        if kind == "AWS::Lambda::Function" and attribute == "Arn":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}-local"
+        if kind == LAMBDA and attribute == "Arn":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lambda_key(stack, name)}"
         return self.unknown(f"Fn::GetAtt {name}.{attribute} ({kind}) in {stack.logical_path}")
 
     def unknown(self, description: str) -> Any:
         raise CannotEvaluate(description)
+
+
+def lambda_key(stack: StackTemplate, logical_id: str) -> str:
+    """A Lambda function's name on the local endpoint: its logical id, told apart by where its stack sits."""
+    return f"{logical_id}-{hashlib.sha1(f'{stack.logical_path}/{logical_id}'.encode()).hexdigest()[:8]}"

@@ -106,7 +106,7 @@ class LocalGraphqlEndpoint:
             )
         installed = simulator_dir()
         port = free_port(previous_port, "the local GraphQL endpoint")
-        config = _launcher_config(spec, values, port)
+        config = _launcher_config(spec, values, port, self.state_dir / "functions")
         self.config_file.touch(mode=0o600)  # it holds the API key
         self.config_file.write_text(json.dumps(config), encoding="utf-8")
         clock = time.monotonic()
@@ -170,7 +170,7 @@ def stop_graphql_endpoints(state_dir: Path) -> list[str]:
     return [child.name for child in sorted(folder.iterdir()) if child.is_dir() and LocalGraphqlEndpoint(child).stop()]
 
 
-def _launcher_config(spec: GraphqlApiSpec, values: EndpointValues, port: int) -> dict:
+def _launcher_config(spec: GraphqlApiSpec, values: EndpointValues, port: int, functions_dir: Path) -> dict:
     api = spec.with_values({
         API_ID: values.api_id, REGION: values.region, ACCOUNT: LOCAL_ACCOUNT,
         USER_POOL_ID: values.user_pool_id or "", USER_POOL_CLIENT_ID: values.user_pool_client_id or "",
@@ -193,7 +193,22 @@ def _launcher_config(spec: GraphqlApiSpec, values: EndpointValues, port: int) ->
         "functions": api["functions"],
         "resolvers": api["resolvers"],
         "templates": api["templates"],
+        "lambdas": _function_bundles(api.get("lambdas") or {}, functions_dir),
     }
+
+
+def _function_bundles(lambdas: dict, functions_dir: Path) -> list[dict]:
+    """Each a.handler.function's bundle written under the app's state, where Node resolves the app's own
+    packages (its node_modules) for what the bundle leaves out, as Lambda's runtime provides the AWS SDK."""
+    shutil.rmtree(functions_dir, ignore_errors=True)
+    written = []
+    for name, function in sorted(lambdas.items()):
+        folder = functions_dir / name
+        for relative, text in function["files"].items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text, encoding="utf-8")
+        written.append({key: value for key, value in function.items() if key != "files"} | {"dir": str(folder)})
+    return written
 
 
 def _started_with(spec: GraphqlApiSpec, values: EndpointValues) -> str:
