@@ -47,7 +47,7 @@ query Materializations($key: AssetKeyInput!) {
       assetMaterializations(limit: 100) {
         partition
         runId
-        metadataEntries { label ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue } }
+        metadataEntries { label ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue } ... on UrlMetadataEntry { url } }
       }
       definition {
         assetPartitionStatuses { ... on DefaultPartitionStatuses { materializedPartitions failedPartitions } }
@@ -191,7 +191,7 @@ class DagsterUI:
     def latest_metadata(self, asset: str, partition: str) -> dict[str, Any]:
         events = [m for m in self.materializations(asset)["assetMaterializations"] if m["partition"] == partition]
         assert events, f"{asset} has no materialization for {partition}"
-        return {e["label"]: e.get("text", e.get("intValue")) for e in events[0]["metadataEntries"]}
+        return {e["label"]: e.get("text", e.get("url", e.get("intValue"))) for e in events[0]["metadataEntries"]}
 
     def checks(self, asset: str) -> dict[str, dict[str, Any]]:
         """Check name -> whether it blocks, and the environments where it last passed and failed."""

@@ -168,6 +168,13 @@ def test_chromium_shows_the_asset_graph_and_both_environment_partitions(ui: Dags
             expect(page.get_by_text("amplify_fingerprint").first).to_be_visible(timeout=30_000)
             expect(page.get_by_text(ui.latest_metadata("backend_deployment", "production")["api_id"]).first).to_be_visible()
             page.screenshot(path=pictures / "ui-partitions.png")
+            # The same deployment's metadata further down: the environment's local GraphQL endpoint.
+            endpoint = ui.latest_metadata("backend_deployment", "production")["graphql_endpoint"]
+            shown = page.get_by_text(endpoint).first
+            expect(shown).to_be_visible(timeout=30_000)
+            shown.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            page.screenshot(path=pictures / "ui-deployment-endpoint.png")
 
             page.goto(f"{ui.url}/assets/verified_tables?view=checks")
             for name in SEEDED:
@@ -175,5 +182,5 @@ def test_chromium_shows_the_asset_graph_and_both_environment_partitions(ui: Dags
             page.screenshot(path=pictures / "ui-checks.png")
         finally:
             browser.close()
-    for picture in ("ui-asset-graph.png", "ui-partitions.png", "ui-checks.png"):
+    for picture in ("ui-asset-graph.png", "ui-partitions.png", "ui-deployment-endpoint.png", "ui-checks.png"):
         assert (pictures / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
