@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from ampflow_dagster.client.outputs import DataApi, LocalValues, local_outputs
 from ampflow_dagster.errors import SynthesisError
 from ampflow_dagster.fingerprint import amplify_fingerprint
 from ampflow_dagster.project import Project
@@ -194,6 +195,24 @@ def test_missing_variable_error_shows_what_backend_ts_threw(tmp_path: Path, monk
     assert headline == "Amplify synthesis failed in amplify/backend.ts line 7:"
     assert thrown == "Error: QUEUE_URL is not set: export the URL of the jobs queue before synthesizing this backend."
     assert "Synthesis ran with no variables." in raised.value.resolution
+
+
+def test_custom_outputs_reach_amplify_outputs_and_what_names_the_cloud_is_listed_instead(tmp_path: Path) -> None:
+    project = copy_fixture("env-variable", tmp_path / "app")
+    backend_file = project.amplify_dir / "backend.ts"
+    backend_file.write_text(backend_file.read_text() + (
+        "backend.addOutput({ custom: { realtimeUrl: backend.data.resources.cfnResources.cfnGraphqlApi.attrRealtimeUrl } });\n"))
+    queue = "https://sqs.us-east-1.amazonaws.com/111111111111/jobs-dev"
+    backend = synthesize(project, sandbox(project), variables={"QUEUE_URL": queue})
+    # Amplify's generator merged both addOutput calls; the realtime URL only a deployment knows.
+    assert backend.client_outputs["custom"]["queueUrl"] == queue
+    assert "@@unresolved:" in backend.client_outputs["custom"]["realtimeUrl"]
+    values = LocalValues("localapiid", "us-east-1", "123456789012", DataApi("http://127.0.0.1:20002/graphql", "da2-key"))
+    written = local_outputs(backend, values, {"environment": "development"})
+    assert written["custom"]["queueUrl"] == queue and "realtimeUrl" not in written["custom"]
+    assert "RealtimeUrl" in written["custom"]["ampflow"]["not_served"]["custom.realtimeUrl"]
+    assert (written["data"]["url"], written["data"]["api_key"]) == ("http://127.0.0.1:20002/graphql", "da2-key")
+    assert "@@" not in json.dumps(written)
 
 
 def test_variables_reach_synthesis_and_key_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
