@@ -113,7 +113,7 @@ def test_init_writes_the_instance_and_workspace_ampflow_runs_with(sample: Projec
     assert location == {
         "python_module": {"module_name": "ampflow_dagster.definitions", "location_name": "ampflow", "working_directory": "."}
     }
-    assert (sample.root / ".gitignore").read_text() == "# ampflow\n/.ampflow/\n/dagster_home/*\n!/dagster_home/dagster.yaml\n/clients/\n"
+    assert (sample.root / ".gitignore").read_text() == "# ampflow\n/.ampflow/\n/dagster_home/*\n!/dagster_home/dagster.yaml\n/clients/\n/amplify_configure_local.js\n"
 
 
 def test_second_init_writes_nothing(sample: Project) -> None:
@@ -144,9 +144,9 @@ def test_init_never_overwrites_the_apps_own_files(sample: Project) -> None:
     for relative, text in list(own.items())[:3]:
         assert (sample.root / relative).read_text() == text
     assert (sample.root / ".gitignore").read_text() == (
-        "node_modules\n.ampflow\nclients/\n\n# ampflow\n/dagster_home/*\n!/dagster_home/dagster.yaml\n"
+        "node_modules\n.ampflow\nclients/\n\n# ampflow\n/dagster_home/*\n!/dagster_home/dagster.yaml\n/amplify_configure_local.js\n"
     )
-    assert report.gitignore_added == ["/dagster_home/*", "!/dagster_home/dagster.yaml"]
+    assert report.gitignore_added == ["/dagster_home/*", "!/dagster_home/dagster.yaml", "/amplify_configure_local.js"]
     left = {outcome.path: outcome.detail for outcome in report.left_alone}
     assert left["ampflow.toml"] == "exists" and left["workspace.yaml"] == "exists"
     # The existing ampflow.toml decides the environments: staging only, and Todo.json already is its seed data.

@@ -28,7 +28,7 @@ load_from:
 
 # What ampflow writes that is not versioned; each entry is matched also without the leading slash.
 GITIGNORE_HEADING = "# ampflow"
-GITIGNORE_LINES = ("/.ampflow/", "/dagster_home/*", "!/dagster_home/dagster.yaml", "/clients/")
+GITIGNORE_LINES = ("/.ampflow/", "/dagster_home/*", "!/dagster_home/dagster.yaml", "/clients/", "/amplify_configure_local.js")
 
 
 def write_new_file(path: Path, text: str) -> bool:
