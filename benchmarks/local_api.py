@@ -56,7 +56,7 @@ def run(size: dict[str, int]) -> list[Result]:
             try:
                 for _ in range(starts):
                     state.stop()
-                    start_times.append(target.graphql_endpoint(desired, lambda line: None).started_seconds)
+                    start_times.append(target.graphql_endpoint(desired, None, lambda line: None).started_seconds)
                 running = state.running()
                 latencies = list_latencies(running.url, target.api_key(), queries)
             finally:

@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.synthesis.api_spec import ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID
-from ampflow_dagster.synthesis.backend_outputs import API_KEY
+from ampflow_dagster.synthesis.backend_outputs import API_KEY, BUCKET_PATTERN, UNRESOLVED_PATTERN
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 
 OUTPUTS_FILE = "amplify_outputs.json"
 CONFIGURE_FILE = "amplify_configure_local.js"
-UNRESOLVED = re.compile(r"@@unresolved:(\d+)@@")
-BUCKET = re.compile(r"@@bucket:([A-Za-z0-9]+)@@")
 IAM_REASON = "IAM authorization needs an identity pool and signed requests, which no local environment serves"
 
 
@@ -54,10 +52,17 @@ class LocalValues:
     user_pool_client_id: str | None = None
     user_pool_endpoint: str | None = None
 
-    def bucket_name(self, logical_id: str) -> str:
-        """The environment's own bucket for a bucket `defineStorage` declares: S3's rules, one per environment."""
-        name = re.sub(r"[^a-z0-9-]", "", f"amplify-{self.api_id}-{logical_id}".lower())
-        return name[:63].rstrip("-")
+
+
+def local_bucket_name(api_id: str, logical_id: str) -> str:
+    """The environment's own bucket for a bucket `defineStorage` declares: S3's rules, one per environment."""
+    name = re.sub(r"[^a-z0-9-]", "", f"amplify-{api_id}-{logical_id}".lower())
+    return name[:63].rstrip("-")
+
+
+def storage_buckets(desired: DesiredBackend, api_id: str) -> list[str]:
+    """The environment's bucket names, one per bucket of the synthesized outputs."""
+    return sorted({local_bucket_name(api_id, logical_id) for logical_id in BUCKET_PATTERN.findall(json.dumps(desired.client_outputs))})
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def local_outputs(desired: DesiredBackend, values: LocalValues, about: dict[str,
                                (API_KEY, values.data_api.api_key if values.data_api else None)):
         if value is not None:
             text = text.replace(placeholder, value)
-    text = BUCKET.sub(lambda match: values.bucket_name(match.group(1)), text)
+    text = BUCKET_PATTERN.sub(lambda match: local_bucket_name(values.api_id, match.group(1)), text)
     outputs = json.loads(text)
     not_served: dict[str, str] = {}
     _drop_unresolved(outputs, "", desired.unresolved_outputs, not_served)
@@ -90,13 +95,6 @@ def local_outputs(desired: DesiredBackend, values: LocalValues, about: dict[str,
         "not_served": not_served,
     }
     return outputs
-
-
-def storage_buckets(outputs: dict[str, Any]) -> list[str]:
-    """The bucket names a local environment's outputs name, each to exist in the emulator."""
-    storage = outputs.get("storage") or {}
-    names = {storage.get("bucket_name"), *(bucket.get("bucket_name") for bucket in storage.get("buckets") or [])}
-    return sorted(name for name in names if isinstance(name, str) and name)
 
 
 def write_client(directory: Path, desired: DesiredBackend, outputs: dict[str, Any], environment: str) -> ClientFiles:
@@ -152,7 +150,7 @@ export function configureAmplify(Amplify, outputs) {{
 def _drop_unresolved(value: Any, path: str, unresolved: list[str], not_served: dict[str, str]) -> bool:
     """Remove, in place, each value holding a marker of something the environment lacks; True if `value` itself holds one."""
     if isinstance(value, str):
-        found = UNRESOLVED.search(value)
+        found = UNRESOLVED_PATTERN.search(value)
         if found:
             not_served[path] = f"refers to {unresolved[int(found.group(1))]}, which no local environment deploys"
         return found is not None

@@ -15,6 +15,7 @@ becomes an `@@unresolved:<n>@@` marker; `unresolved[n]` says what it was.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,9 @@ from ampflow_dagster.synthesis.graphql_api import EndpointPlaceholders
 
 API_KEY = "@@apiKey@@"
 BUCKET = "@@bucket:{}@@"  # the logical id of the bucket in its stack
-UNRESOLVED = "@@unresolved:{}@@"
+BUCKET_PATTERN = re.compile(r"@@bucket:([A-Za-z0-9]+)@@")
+UNRESOLVED = "@@unresolved:{}@@"  # the index of its description in BackendOutputs.unresolved
+UNRESOLVED_PATTERN = re.compile(r"@@unresolved:(\d+)@@")
 AMPLIFY_METADATA = "AWS::Amplify::"
 
 

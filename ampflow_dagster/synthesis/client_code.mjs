@@ -5,7 +5,7 @@
 //   backends that do not ship it as an asset (@aws-amplify/backend-data before 1.3);
 // - with @aws-amplify/client-config, amplify_outputs.json from the backend's stack outputs, as
 //   `ampx generate outputs` writes it (at the version the app's Amplify writes by default).
-// Usage: node client_code.mjs <request.json>, the request being
+// Usage: node client_code.mjs, with the request as JSON on stdin:
 //   {"graphqlGenerator", "schema", "modelSchema", "modelIntrospection", "clientConfig", "backendOutput"}
 // (any may be null). Prints {"statements", "modelIntrospection", "outputs"} as JSON.
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const request = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const request = JSON.parse(readFileSync(0, 'utf8'));
 let statements = {};
 let modelIntrospection = request.modelIntrospection ?? null;
 

@@ -194,7 +194,7 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
     stack_outputs = backend_outputs(assembly)
     generated = _generate_client_code(project, toolchain, {**request, **_outputs_request(project, toolchain, stack_outputs)})
     statements: dict[str, str] = generated["statements"] if has_data_api else {}
-    model_introspection: dict[str, Any] = generated["modelIntrospection"] or {} if has_data_api else {}
+    model_introspection: dict[str, Any] = (generated["modelIntrospection"] or {}) if has_data_api else {}
     return DesiredBackend(
         fingerprint=fingerprint,
         stack_name=assembly.stack_name,
@@ -313,12 +313,8 @@ def _missing_cli_package(project: Project, toolchain: NodeToolchain, package: st
 
 def _generate_client_code(project: Project, toolchain: NodeToolchain, request: dict[str, Any]) -> dict[str, Any]:
     """Amplify's generators run once for the statements, the model introspection and amplify_outputs.json."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=project.state_dir, delete=False) as written:
-        json.dump(request, written)
-    try:
-        result = subprocess.run([str(toolchain.node), str(CLIENT_CODE_SCRIPT), written.name], cwd=project.root, capture_output=True, text=True)
-    finally:
-        Path(written.name).unlink(missing_ok=True)
+    arguments = [str(toolchain.node), str(CLIENT_CODE_SCRIPT)]
+    result = subprocess.run(arguments, cwd=project.root, input=json.dumps(request), capture_output=True, text=True)
     if result.returncode != 0:
         used = " and ".join(str(p) for p in (request.get("graphqlGenerator"), request.get("clientConfig")) if p)
         raise SynthesisError(

@@ -8,13 +8,12 @@ GraphQL endpoint (Amplify's AppSync simulator) serving the data API against them
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.aws_errors import AwsPlace
-from ampflow_dagster.client.outputs import BUCKET, DataApi, LocalValues, local_outputs, write_client
+from ampflow_dagster.client.outputs import DataApi, LocalValues, local_outputs, storage_buckets, write_client
 from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
@@ -117,15 +116,15 @@ class LocalTarget(DeployTarget):
         return reasons
 
     def serve(self, desired: DesiredBackend, log: Log) -> None:
-        self.graphql_endpoint(desired, log)
-        self.storage_buckets(desired, log)
+        """The environment's GraphQL endpoint and buckets, made to exist."""
+        self.graphql_endpoint(desired, self.user_pool(desired, log), log)
+        self._storage_buckets(desired, log)
 
-    def storage_buckets(self, desired: DesiredBackend, log: Log) -> list[str]:
+    def _storage_buckets(self, desired: DesiredBackend, log: Log) -> None:
         """The environment's own bucket in the emulator for each bucket `defineStorage` declares (made if missing)."""
-        values = LocalValues(self.api_id(), self.aws.region(), LOCAL_ACCOUNT)
-        names = sorted({values.bucket_name(logical_id) for logical_id in BUCKET.findall(json.dumps(desired.client_outputs))})
+        names = storage_buckets(desired, self.api_id())
         if not names:
-            return []
+            return
         configured = configured_endpoint(self.aws, S3_ENDPOINT_VARIABLES)
         s3 = self.aws.client("s3", configured[0] if configured else self._emulator_endpoint(), allow_emulator_credentials=True)
         existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
@@ -135,13 +134,11 @@ class LocalTarget(DeployTarget):
                 placed = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
                 s3.create_bucket(Bucket=name, **placed)
                 log(f"Created bucket {name}")
-        return names
 
-    def graphql_endpoint(self, desired: DesiredBackend, log: Log) -> RunningEndpoint | None:
+    def graphql_endpoint(self, desired: DesiredBackend, pool: UserPoolRef | None, log: Log) -> RunningEndpoint | None:
         """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""
         if desired.graphql_api is None:
             return None
-        pool = self.user_pool(desired, log)
         values = EndpointValues(
             api_id=self.api_id(), region=self.aws.region(), dynamodb_endpoint=self.endpoint(),
             api_key=self.api_key(), user_pool_id=pool.pool_id if pool else None, user_pool_client_id=pool.client_id if pool else None,
@@ -171,9 +168,9 @@ class LocalTarget(DeployTarget):
         return session.resource("dynamodb", endpoint_url=self.endpoint(), config=self.aws.client_config())
 
     def generate_client(self, desired: DesiredBackend, directory: Path, log: Log) -> list[Path]:
-        running = self.graphql_endpoint(desired, log)
-        self.storage_buckets(desired, log)
         pool = self.user_pool(desired, log)
+        running = self.graphql_endpoint(desired, pool, log)
+        self._storage_buckets(desired, log)
         values = LocalValues(
             api_id=self.api_id(), region=self.aws.region(), account=LOCAL_ACCOUNT,
             data_api=DataApi(running.url, self.api_key()) if running else None,
