@@ -23,6 +23,7 @@ from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from cli import ampflow
 from conftest import REPO, copy_fixture
 from dagster_ui import ampflow_ui, processes_with
+from test_local_api import post
 
 class UserApp:
     """A copy of one fixture app, run the way its user runs ampflow: from its root, with its own dagster_home/."""
@@ -232,3 +233,37 @@ def test_ampflow_ui_opens_the_users_app_and_nothing_of_the_sample(tmp_path: Path
     while (left := processes_with("DAGSTER_HOME", str(home))) and time.monotonic() < deadline:
         time.sleep(1)
     assert left == [], left
+
+
+def test_init_then_dev_serves_an_app_whose_functions_are_granted_the_bucket_and_the_user_pool(tmp_path: Path, stop_emulators: None) -> None:
+    """Bucket and user-pool ARNs among the data stack's parameters sink nothing: every data source is served,
+    and only what reads an ARN the local environment has no value for is listed, with the reason."""
+    app = user_app("granted-resources", tmp_path)
+    succeeded(app.ampflow("init"))
+    reviews = app.root / "seed_data" / "development" / "Review.jsonl"
+    (example,) = [json.loads(line) for line in reviews.read_text().splitlines() if line.strip()]
+    assert "comment" in example  # init labels the optional comment
+    without_comment = {key: value for key, value in example.items() if key not in ("comment", "id")} | {"rating": 2}
+    reviews.write_text(reviews.read_text() + json.dumps(without_comment) + "\n")
+
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+    stored = {item["rating"]: item for item in app.items("Review")}
+    assert stored[example["rating"]]["comment"].startswith("[DEV] ")
+    assert "comment" not in stored[2]  # stored as given, without a prefix
+    assert len(app.items("Book")) == 1 and len(app.items("BookOption")) == 1
+
+    outputs = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())["data"]
+    answer = post(outputs["url"], outputs["api_key"], 'mutation { createUser(email: "ada@example.com") } ')
+    assert answer == {"data": {"createUser": "invited ada@example.com"}}, answer
+    report = post(outputs["url"], outputs["api_key"], 'query { makeReport(bookId: "b1") }')
+    assert report == {"data": {"makeReport": "report for b1 goes to no bucket"}}, report
+    books = post(outputs["url"], outputs["api_key"], "query { listBooks { items { title options { items { label } } } } }")
+    assert books["data"]["listBooks"]["items"][0]["title"].startswith("[DEV] "), books
+
+    not_served = app.workspace().desired().graphql_api.unsupported
+    assert [entry.subject for entry in not_served if "REPORT_BUCKET" in entry.subject]  # the one variable that reads the bucket
+    assert not [entry for entry in not_served if "data source" in entry.subject or "Resolver" in entry.subject], not_served
+
+    again = succeeded(app.ampflow("seed", "development"))
+    assert "items_unlabeled=1" in again

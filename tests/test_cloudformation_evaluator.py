@@ -25,10 +25,14 @@ TABLE_NAME_FROM_ARN = {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::Select": [5, 
 ROOT = {
     "Resources": {
         "Api": {"Type": "AWS::AppSync::GraphQLApi", "Properties": {"Name": "amplifyData"}},
+        "Uploads": {"Type": "AWS::S3::Bucket"},
         "Data": {
             "Type": "AWS::CloudFormation::Stack",
             "Metadata": {"aws:asset:path": "data.nested.template.json"},
-            "Properties": {"Parameters": {"apiId": {"Fn::GetAtt": ["Api", "ApiId"]}, "mode": "PAY_PER_REQUEST"}},
+            # The bucket's ARN, as `bucket.grantWrite(fn)` on a function of the data stack passes it: a value the
+            # endpoint has none for, which must reach only what reads it.
+            "Properties": {"Parameters": {"apiId": {"Fn::GetAtt": ["Api", "ApiId"]}, "mode": "PAY_PER_REQUEST",
+                                          "bucketArn": {"Fn::GetAtt": ["Uploads", "Arn"]}}},
         },
     },
     "Outputs": {
@@ -38,7 +42,8 @@ ROOT = {
     },
 }
 DATA = {
-    "Parameters": {"apiId": {"Type": "String"}, "mode": {"Type": "String"}, "env": {"Type": "String", "Default": "NONE"}},
+    "Parameters": {"apiId": {"Type": "String"}, "mode": {"Type": "String"}, "env": {"Type": "String", "Default": "NONE"},
+                   "bucketArn": {"Type": "String"}},
     "Conditions": {"OnDemand": {"Fn::Equals": [{"Ref": "mode"}, "PAY_PER_REQUEST"]}},
     "Resources": {
         "TodoTable": {
@@ -104,6 +109,19 @@ def test_endpoint_binding_refuses_what_it_cannot_evaluate(assembly: Any) -> None
         evaluator.evaluate(data, {"Fn::Base64": "x"})
     with pytest.raises(CannotEvaluate, match="Fn::ImportValue nobody-exports-this"):
         evaluator.evaluate(data, {"Fn::ImportValue": "nobody-exports-this"})
+
+
+def test_a_parameter_the_endpoint_cannot_evaluate_reaches_only_what_reads_it(assembly: Any) -> None:
+    evaluator = Evaluator(EndpointPlaceholders())
+    data = assembly.root.children["Data"]
+    policy = {"Fn::Join": ["", [{"Ref": "bucketArn"}, "/*"]]}
+    with pytest.raises(CannotEvaluate, match="Fn::GetAtt Uploads.Arn"):
+        evaluator.evaluate(data, policy)
+    # the same evaluator still answers every other parameter of the stack, before and after the failed one
+    assert evaluator.evaluate(data, DATA["Resources"]["TodoTable"]["Properties"]["tableName"]) == f"Todo-{API_ID}-NONE"
+    with pytest.raises(CannotEvaluate, match="Fn::GetAtt Uploads.Arn"):
+        evaluator.evaluate(data, {"Ref": "bucketArn"})
+    assert evaluator.evaluate(data, {"Fn::If": ["OnDemand", "yes", "no"]}) == "yes"
 
 
 def test_a_condition_on_a_deploy_time_value_is_a_synthesis_error(assembly: Any) -> None:

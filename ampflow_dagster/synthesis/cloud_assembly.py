@@ -257,21 +257,35 @@ class Binding:
 class Evaluator:
     """CloudFormation's intrinsic functions over a stack tree, for one binding.
 
-    A nested stack's parameters are what its parent passes, evaluated in the parent (computed once per
-    evaluator); `Fn::GetAtt <nested stack>.Outputs.X` evaluates the child's output in the child.
+    A nested stack's parameters are what its parent passes, evaluated in the parent one at a time and
+    only when something reads them (then kept for this evaluator): a parameter nothing needs, say the ARN
+    of a bucket a function may write to, never stops the resources that do not read it.
+    `Fn::GetAtt <nested stack>.Outputs.X` evaluates the child's output in the child.
     """
 
     def __init__(self, binding: Binding | None = None) -> None:
         self.binding = binding or Binding()
-        self._parameters: dict[int, dict[str, Any]] = {}
+        self._parameters: dict[tuple[int, str], Any] = {}
 
-    def parameters(self, stack: StackTemplate) -> dict[str, Any]:
-        if id(stack) not in self._parameters:
-            passed = {}
-            if stack.parent is not None:
-                passed = stack.parent.all_resources[stack.logical_id].get("Properties", {}).get("Parameters", {})
-            self._parameters[id(stack)] = {name: self.evaluate(stack.parent, value) for name, value in passed.items()}
-        return self._parameters[id(stack)]
+    def parameter(self, stack: StackTemplate, name: str) -> Any:
+        """What the parent passes as parameter `name` (NO_VALUE when it passes nothing by that name).
+
+        A binding that raises for a value it cannot evaluate raises again on every read, so only the
+        resources that read the parameter are affected.
+        """
+        if stack.parent is None:
+            return NO_VALUE
+        key = (id(stack), name)
+        if key not in self._parameters:
+            passed = stack.parent.all_resources[stack.logical_id].get("Properties", {}).get("Parameters", {})
+            try:
+                self._parameters[key] = self.evaluate(stack.parent, passed[name]) if name in passed else NO_VALUE
+            except Exception as error:
+                self._parameters[key] = _Failed(error)
+        value = self._parameters[key]
+        if isinstance(value, _Failed):
+            raise value.error
+        return value
 
     def evaluate(self, stack: StackTemplate, value: Any) -> Any:
         if isinstance(value, list):
@@ -326,9 +340,9 @@ class Evaluator:
     def reference(self, stack: StackTemplate, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        parameters = self.parameters(stack)
-        if name in parameters:
-            return parameters[name]
+        passed = self.parameter(stack, name)
+        if passed is not NO_VALUE:
+            return passed
         declared = stack.body.get("Parameters", {}).get(name)
         if declared is not None:
             return declared["Default"] if "Default" in declared else self.binding.unknown(f"parameter {name} of {stack.logical_path} has no value")
@@ -384,6 +398,13 @@ class Evaluator:
                 if export and self.evaluate(exporter, export["Name"]) == export_name:
                     return self.evaluate(exporter, output["Value"])
         return self.binding.unknown(f"Fn::ImportValue {export_name} (exported by no stack of the backend)")
+
+
+@dataclass
+class _Failed:
+    """A parameter whose evaluation raised: raised again wherever it is read."""
+
+    error: Exception
 
 
 def _token(value: Any) -> bool:
