@@ -16,6 +16,17 @@ from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.tables.names import belongs_to_api, local_user_pool_name
 
 
+def carries_prefix(item: dict[str, Any], label_field: str, prefix: str) -> bool:
+    """Whether `item`'s label field carries `prefix`: the one test of "this item is labeled as the environment's"."""
+    label = item.get(label_field)
+    return isinstance(label, str) and label.startswith(prefix)
+
+
+def unlabeled(item: dict[str, Any], label_field: str) -> bool:
+    """Whether `item` leaves its (optional) label field empty: stored as given, ampflow's only by its record."""
+    return item.get(label_field) is None
+
+
 class IsolationError(AmpflowError):
     """A write or delete aimed outside the run's environment."""
 
@@ -39,13 +50,16 @@ class EnvironmentGate:
         """`item`, if it carries this environment's prefix on its label field (if the model has one); raises otherwise.
 
         `prefix` is the one the environment's own record says its items were written with, when that has changed since.
+        An item that leaves its optional label field empty carries no label at all: seeded as given, it is
+        ampflow's only where its record names it, which the caller has checked. A label without the prefix is
+        never this environment's.
         """
         self.table(table)
-        if label_field is None:
+        if label_field is None or unlabeled(item, label_field):
             return item
         prefix = prefix or self.environment.prefix
         label = item.get(label_field)
-        if not (isinstance(label, str) and label.startswith(prefix)):
+        if not carries_prefix(item, label_field, prefix):
             raise IsolationError(
                 f"Refusing to write or delete an item in {table} whose {label_field} ({label!r}) does not carry "
                 f"environment '{self.environment.name}''s prefix {prefix}.",

@@ -337,8 +337,10 @@ def test_default_label_goes_on_the_optional_text_field_and_leaves_the_reference_
     )
     (item,) = seed_set.items()
     assert item["content"] == "[DEV] Hello" and item["sessionId"] == "s1" and item["model"] == "m"
-    with pytest.raises(SeedError, match="field 'content' carries the '\\[DEV\\]' prefix, so it needs a value"):
-        seed_one(traps, "ChatMessage", '{"sessionId": "s1", "role": "USER", "model": "m", "sentAt": "2026-01-01T00:00:00Z"}')
+    # an item that leaves the optional label field out is stored as given, and counted as unlabeled
+    unlabeled = seed_one(traps, "ChatMessage", '{"sessionId": "s1", "role": "USER", "model": "m", "sentAt": "2026-01-01T00:00:00Z"}')
+    (item,) = unlabeled.items()
+    assert "content" not in item and item["sessionId"] == "s1" and unlabeled.unlabeled == 1 and seed_set.unlabeled == 0
 
 
 def introspected_model(name: str, fields: dict[str, Any], **extra: Any) -> dict[str, Any]:

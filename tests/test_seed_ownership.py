@@ -33,9 +33,7 @@ def set_config(app: App, old: str, new: str) -> None:
 
 def clean(app: App, instance: dg.DagsterInstance) -> dict:
     job = app.definitions().get_job_def("amplify_clean")
-    result = job.execute_in_process(
-        run_config={"ops": {"remove_seed_items": {"config": {"environment": "development"}}}}, instance=instance
-    )
+    result = job.execute_in_process(partition_key="development", instance=instance)
     (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
     return {key: getattr(value, "value", value) for key, value in event.event_specific_data.metadata.items()}
 
@@ -142,3 +140,37 @@ def test_a_model_with_no_label_field_is_seeded_as_given_and_its_record_decides_w
     with pytest.raises(SeedError, match=re.escape("that ampflow did not write for development: ('written-by-the-app',)")):
         seed([{**APP_ITEM, "content": "seeded over the app's item"}])
     assert seeded.dynamodb().Table(table).get_item(Key={"id": APP_ITEM["id"]})["Item"]["content"] == "Buy milk"
+
+
+def test_an_item_leaving_its_optional_label_field_empty_is_seeded_as_given_and_stays_ampflows_by_its_record(app: App, instance) -> None:
+    """Project's label field is the optional description; proj-mobile and proj-notes leave it out."""
+    app.project.config_file.write_text(app.project.config_file.read_text() + '\n[models.Project]\nlabel_field = "description"\n')
+    path = app.root / "seed_data" / "development" / "Project.jsonl"
+    notes = json.dumps({"id": "proj-notes", "name": "Notes", "ownerEmail": "notes@example.com"}) + "\n"
+    path.write_text(path.read_text() + notes)
+    first = app.materialize("development", instance)
+    assert materialized(first)["seeded_project"]["items_unlabeled"] == 2
+    projects = {item["id"]: item for item in app.items("development", "Project")}
+    assert projects["proj-website"]["description"] == "[DEV] New marketing site"
+    assert "description" not in projects["proj-mobile"] and projects["proj-mobile"]["name"] == "Mobile app"
+
+    again = reseed(app, instance, ["seeded_project"])["seeded_project"]  # by its record: in place
+    assert (again["items_written"], again["items_unchanged"]) == (0, 3)
+    with dg.instance_for_test() as fresh:  # no record: an unlabeled item holding exactly the seed content is the seed item
+        scanned = reseed(app, fresh, ["seeded_project"])["seeded_project"]
+    assert scanned["read_by"] == READ_BY_SCAN and (scanned["items_written"], scanned["items_unchanged"]) == (0, 3)
+
+    with_notes = path.read_text()
+    path.write_text(with_notes.replace(notes, ""))  # proj-notes dropped: ampflow's by its record, so removed
+    assert reseed(app, instance, ["seeded_project"])["seeded_project"]["items_removed"] == 1
+    assert "proj-notes" not in {item["id"] for item in app.items("development", "Project")}
+
+    path.write_text(with_notes)
+    reseed(app, instance, ["seeded_project"])
+    table = app.dynamodb().Table(app.table_name("development", "Project"))
+    table.update_item(Key={"id": "proj-notes"}, UpdateExpression="SET #n = :n", ExpressionAttributeNames={"#n": "name"},
+                      ExpressionAttributeValues={":n": "Notes, renamed in the app"})
+    path.write_text(with_notes.replace(notes, ""))  # dropped again, but the app changed it since: no longer ampflow's
+    after = reseed(app, instance, ["seeded_project"])["seeded_project"]
+    assert after["items_removed"] == 0 and after["left_alone"]
+    assert {item["id"]: item["name"] for item in app.items("development", "Project")}["proj-notes"] == "Notes, renamed in the app"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ampflow_dagster.adoption.seed_examples import OWNER_EXAMPLE, seed_examples
-from ampflow_dagster.defs.partitions import seeded_asset_name
+from ampflow_dagster.names import seeded_asset_name
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.project import Project
@@ -168,7 +168,7 @@ def test_each_step_shows_its_own_models_problems_and_valid_steps_name_the_others
     write(project, "Task", '{"id": "t1", "title": "t", "status": "SOMEDAY", "projectId": "proj-website"}\n')
     workspace, run = workspace_of(project), ["InventoryItem", "Project", "ProjectCharter", "Task", "Todo"]
     todo, task = step_failure(workspace, "Todo", run), step_failure(workspace, "Task", run)
-    assert "3 problem(s) in Todo seed data" in todo and "Todo.jsonl:2: field 'content'" in todo and "Todo.jsonl:3: field 'content' is required" in todo
+    assert "2 problem(s) in Todo seed data" in todo and "Todo.jsonl:2: field 'content'" in todo and "Todo.jsonl:3: field 'content' is required" in todo
     assert "Task.jsonl" not in todo and "seeded_task" in todo
     assert "1 problem(s) in Task seed data" in task and "Task.jsonl:1: field 'status'" in task and "Todo.jsonl" not in task
     project_step = step_failure(workspace, "Project", run)

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.fingerprint import DigestCache
+from ampflow_dagster.isolation import carries_prefix, unlabeled
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.label_fields import label_choice
 from ampflow_dagster.seeding.keys import Key, ParentKey, attribute_value, given_key, key_hash
@@ -82,6 +83,7 @@ class SeedSet:
     fixed_items: list[dict[str, Any]] | None = None  # items given directly instead of read from files
     label_reason: str = ""  # why label_field is the one, or why no field carries the prefix
     count: int = 0
+    unlabeled: int = 0  # seed items that leave the (optional) label field empty: stored as given, without the prefix
     key_hashes: set[int] = field(default_factory=set)
     problems: SeedProblems = field(default_factory=SeedProblems)
     problem_keys: set[int] = field(default_factory=set)  # keys named by items with problems
@@ -101,10 +103,7 @@ class SeedSet:
 
     def owns(self, item: dict[str, Any]) -> bool:
         """Whether `item` carries this environment's prefix (never, for a model without a label field)."""
-        if self.label_field is None:
-            return False
-        value = item.get(self.label_field)
-        return isinstance(value, str) and value.startswith(self.environment.prefix)
+        return self.label_field is not None and carries_prefix(item, self.label_field, self.environment.prefix)
 
     def key_of(self, item: dict[str, Any]) -> Key:
         return tuple(item[attribute] for attribute in self.table_spec.key_attributes)
@@ -219,7 +218,7 @@ def _check_records(
         for record in read_records(path):
             problems = field_errors(schema, record.values)
             problems.extend(seed_set.user_problems(record.values))
-            problems.extend(_label_problems(record, label_field, label_field in schema.defaults, environment, other_prefixes))
+            problems.extend(_label_problems(record, label_field, environment, other_prefixes))
             if problems:
                 seed_set.problems.extend(path, (f"{record.where}: {problem}" for problem in problems))
                 named_key = given_key(table_spec, record.values)
@@ -246,6 +245,7 @@ def _check_records(
                 continue
             seen.add(hashed)
             seed_set.count += 1
+            seed_set.unlabeled += label_field is not None and unlabeled(item, label_field)
     if repeated:
         _duplicates(files, schema, seed_set, repeated)
 
@@ -286,7 +286,7 @@ def build_item(schema: ModelSchema, spec: TableSpec, environment: Environment, l
     for name, default in schema.defaults.items():
         if name not in item:
             item[name] = copy.deepcopy(default) if isinstance(default, (dict, list)) else default
-    if label_field is not None:
+    if label_field is not None and not unlabeled(item, label_field):
         item[label_field] = environment.label(item[label_field])
     if schema.primary_key == "id" and "id" not in item:
         item["id"] = deterministic_id(schema.name, environment, label_field, values)
@@ -317,9 +317,8 @@ def with_composite_keys(spec: TableSpec, item: dict[str, Any]) -> dict[str, Any]
 def deterministic_id(model: str, environment: Environment, label_field: str | None, values: dict[str, Any]) -> str:
     """An id from the item's content: reseeding the same item never creates a second one."""
     content = dict(values)
-    label = content.get(label_field) if label_field else None
-    if label_field and isinstance(label, str) and label.startswith(environment.prefix):
-        content[label_field] = label[len(environment.prefix) :].lstrip()
+    if label_field and carries_prefix(content, label_field, environment.prefix):
+        content[label_field] = content[label_field][len(environment.prefix) :].lstrip()
     canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return str(uuid.uuid5(SEED_ID_NAMESPACE, f"{model}\n{canonical}"))
 
@@ -338,19 +337,17 @@ def label_field_for(config: AmpflowConfig, schema: ModelSchema, where: str, tabl
 
 
 def _label_problems(
-    record: SeedRecord, label_field: str | None, has_default: bool, environment: Environment, other_prefixes: dict[str, str]
+    record: SeedRecord, label_field: str | None, environment: Environment, other_prefixes: dict[str, str]
 ) -> list[str]:
     if label_field is None:
         return []
     value = record.values.get(label_field)
-    if value is None and has_default:
-        return []  # the default is stored, with the prefix
     if value is None:
-        return [f"field '{label_field}' carries the '{environment.prefix}' prefix, so it needs a value"]
+        return []  # the default is stored with the prefix; without a default the item is stored as given, unlabeled
     if not isinstance(value, str):
         return []  # the type check reports it
     for prefix, name in other_prefixes.items():
-        if value.startswith(prefix):
+        if carries_prefix(record.values, label_field, prefix):
             return [
                 f"field '{label_field}' already carries environment '{name}''s prefix {prefix} "
                 f"({value!r}); seed files hold plain values and ampflow adds '{environment.prefix}'"
