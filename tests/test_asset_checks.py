@@ -7,10 +7,9 @@ import shutil
 import dagster as dg
 
 from ampflow_dagster.definitions import build_defs
-from ampflow_dagster.defs.checks import OTHER_TABLES, seed_count_result, table_shape_models
+from ampflow_dagster.defs.checks import OTHER_TABLES, table_shape_models
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.targets.aws import AwsSettings
-from ampflow_dagster.seeding.seed_counts import SeedCount
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 from conftest import App, failure_text, materialized
@@ -141,14 +140,6 @@ def test_the_seed_count_shows_what_was_deleted_by_hand_or_dropped_from_the_files
     assert "1 were missing and 1 stale" in check.description
     ids = {item["id"] for item in app.items("development", "Todo")}
     assert dropped["id"] not in ids and {deleted["id"], "users-own", "stray-dev"} <= ids and len(ids) == 4
-
-
-def test_a_seed_count_that_does_not_add_up_fails_and_says_to_seed_again() -> None:
-    count = SeedCount("Todo-abc-NONE", expected=3, found_before=3, missing_before=0, stale_before=0, held_after=2)
-    check = seed_count_result("development", count)
-    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert "Todo-abc-NONE" in check.description and "accounts for 2" in check.description
-    assert "Seed development again" in check.description
 
 
 def test_the_default_api_key_mode_passes_the_authorization_check(app: App, instance) -> None:

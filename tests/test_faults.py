@@ -107,28 +107,67 @@ def test_persistent_throttling_fails_clearly_after_bounded_attempts(app: App, in
     assert proxied.injected < 50  # bounded: it gave up
 
 
+def test_a_write_acknowledged_and_lost_fails_the_seed_count(app: App, instance, proxied: FaultProxy) -> None:
+    app.materialize("development", instance, selection=["backend_deployment", "verified_tables"])
+    proxied.drop = 1  # the first batch of Todo's three items is acknowledged and never written
+    result = app.materialize("development", instance, selection=["seeded_todo"])
+    assert proxied.injected == 1 and proxied_items(proxied, app, "Todo") == []
+    (check,) = [evaluation for evaluation in result.get_asset_check_evaluations() if evaluation.check_name == "seed_count"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    metadata = {key: value.value for key, value in check.metadata.items()}
+    assert (metadata["seed_items"], metadata["items_held"]) == (3, 0)
+    assert "read back after the pass it holds 0" in check.description and "Seed development again" in check.description
+
+    again = app.materialize("development", instance, selection=["seeded_todo"])  # the next pass finds them missing
+    (check,) = [evaluation for evaluation in again.get_asset_check_evaluations() if evaluation.check_name == "seed_count"]
+    assert check.passed and materialized(again)["seeded_todo"]["items_created"] == 3
+
+
 HOLD_LOCK = """
-import sys, time
+import sys
 from pathlib import Path
 from ampflow_dagster.project import Project
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 workspace = EnvironmentWorkspace.open(Project(Path(sys.argv[1])), sys.argv[2], AwsSettings())
+print("started", flush=True)
 with workspace.exclusive():
-    start = time.monotonic()
-    time.sleep(1.0)
-    print(start, time.monotonic())
+    print("held", flush=True)
+    sys.stdin.readline()  # held until the test says so
+print("released", flush=True)
 """
 
 
 def test_two_processes_never_change_one_environment_at_once(app: App) -> None:
     import subprocess
     import sys
+    from pathlib import Path
 
     def hold(environment: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app.root), environment], stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app.root), environment],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline() == "started\n"
+        return process
 
-    processes = [hold("development"), hold("development"), hold("production")]
-    (a_start, a_end), (b_start, b_end), (p_start, p_end) = (map(float, p.communicate(timeout=60)[0].split()) for p in processes)
-    assert a_end <= b_start or b_end <= a_start  # serialized
-    assert p_start < max(a_end, b_end) and min(a_start, b_start) < p_end  # the other environment ran alongside
+    def waiting_for_a_lock(pid: int) -> bool:
+        """Whether the kernel lists `pid` as blocked on a file lock (a "->" line of /proc/locks)."""
+        return any(line.split()[1] == "->" and line.split()[5] == str(pid) for line in Path("/proc/locks").read_text().splitlines())
+
+    first = hold("development")
+    assert first.stdout.readline() == "held\n"
+    second = hold("development")
+    deadline = time.monotonic() + 60
+    while not waiting_for_a_lock(second.pid):  # the second is blocked on development's lock
+        assert time.monotonic() < deadline and second.poll() is None, "the second process never waited for the lock"
+        time.sleep(0.01)
+    production = hold("production")
+    assert production.stdout.readline() == "held\n"  # another environment's lock is free meanwhile
+    first.stdin.write("\n")
+    first.stdin.flush()
+    assert first.stdout.readline() == "released\n"
+    assert second.stdout.readline() == "held\n"  # only now
+    for process in (second, production):
+        process.stdin.write("\n")
+        process.stdin.flush()
+    for process in (first, second, production):
+        assert process.wait(timeout=60) == 0

@@ -14,7 +14,7 @@ from ampflow_dagster.cli.session import Session
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # ampflow prints its own progress
 SHOWN_METADATA = (
     "deployment", "reason", "other_stacks", "tables_created", "tables_updated", "tables_replaced", "tables_recreated", "table_count",
-    "total_items", "items_written", "items_unchanged", "items_removed", "outputs_file",
+    "total_items", "items_written", "items_unchanged", "items_removed", "items_unlabeled", "outputs_file",
 )
 FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
 

@@ -27,6 +27,7 @@ from ampflow_dagster.defs.checks import (
     SEED_COUNT,
     authorization_result,
     authorization_spec,
+    list_queries_not_asked,
     list_queries_result,
     list_queries_spec,
     seed_count_result,
@@ -35,7 +36,8 @@ from ampflow_dagster.defs.checks import (
     table_shape_results,
     table_shape_specs,
 )
-from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
+from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.names import API_CLIENT, BACKEND_DEPLOYMENT, VERIFIED_TABLES, pinned_jobs_for, seeded_asset_name
 from ampflow_dagster.defs.records import (
     FINGERPRINT_KEY,
     MODEL_VERSION_KEY,
@@ -44,7 +46,7 @@ from ampflow_dagster.defs.records import (
     deployed_state,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
-from ampflow_dagster.defs.seed_records import SEED_RECORDS, read_seed_record
+from ampflow_dagster.defs.seed_records import SEED_RECORDS, SeedRecordsIOManager
 from ampflow_dagster.seeding.seed_files import USERS_DATASET
 from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
 from ampflow_dagster.workflow.users import UsersOutcome, owners_for, seed_users
@@ -90,11 +92,8 @@ def run_environment(context: dg.AssetExecutionContext) -> str:
     environment = context.partition_key
     pinned = context.job_def.tags.get(PINNED_ENVIRONMENT_TAG) if context.job_def else None
     if pinned and pinned != environment:
-        from ampflow_dagster.defs.jobs import ENVIRONMENT_JOBS  # jobs.py builds on this module
-
-        jobs_for_chosen = [name for name, job_environment, _ in ENVIRONMENT_JOBS if job_environment == environment]
         with reported_as_failure():
-            raise PinnedJobRefused(context.job_def.name, pinned, environment, jobs_for_chosen)
+            raise PinnedJobRefused(context.job_def.name, pinned, environment, pinned_jobs_for(environment))
     return environment
 
 
@@ -129,7 +128,7 @@ def build_assets(blueprint: Blueprint) -> WorkflowAssets:
 
 def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
     @environment_asset(
-        blueprint, "backend_deployment", stage="deploy", group="amplify", kinds={"amplify", "dynamodb", "aws"},
+        blueprint, BACKEND_DEPLOYMENT, stage="deploy", group="amplify", kinds={"amplify", "dynamodb", "aws"},
         description="The environment's backend, deployed to its target. Skipped when amplify/ is unchanged and the live "
         "tables still match; run config `force: true` recreates the tables.",
     )
@@ -203,7 +202,7 @@ def deployment_metadata(outcome: Any, target: dict[str, Any]) -> dict[str, objec
 
 def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> dg.AssetsDefinition:
     @environment_asset(
-        blueprint, "verified_tables", stage="verify", group="amplify", kinds={"dynamodb", "aws"},
+        blueprint, VERIFIED_TABLES, stage="verify", group="amplify", kinds={"dynamodb", "aws"},
         deps=[deployment],
         description="Every table amplify/ declares exists in the environment, is ACTIVE and has the declared keys, indexes "
         "and settings (stream, point-in-time recovery, billing mode, deletion protection).",
@@ -241,8 +240,14 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
             }
         )
         yield from results
-        if selected(context, "verified_tables", LIST_QUERIES):
-            yield _list_queries(workspace, environment)
+        if selected(context, VERIFIED_TABLES, LIST_QUERIES):
+            with reported_as_failure():
+                api = workspace.desired().graphql_api
+            not_asked = list_queries_not_asked(environment, workspace.target.kind, api is not None)
+            if not_asked:
+                context.log.info(f"{LIST_QUERIES} not evaluated: {not_asked}")
+            else:
+                yield _list_queries(workspace, environment)
 
     return verified_tables
 
@@ -253,8 +258,8 @@ def _list_queries(workspace: Any, environment: str) -> dg.AssetCheckResult:
         api = workspace.desired().graphql_api
         model_introspection = workspace.desired().model_introspection
     served = workspace.target.served_graphql_api()
-    checks = check_list_queries(served.url, served.api_key, api, model_introspection) if served and api else []
-    return list_queries_result(environment, workspace.target.kind, api is not None, served, checks)
+    checks = check_list_queries(served.url, served.api_key, api, model_introspection) if served else []
+    return list_queries_result(environment, served, checks)
 
 
 def _seeded_users(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
@@ -315,14 +320,14 @@ def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], ass
     )
     def seeded(
         context: dg.AssetExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource,
-        seed_records: dg.ResourceParam[dg.IOManager],
+        seed_records: dg.ResourceParam[SeedRecordsIOManager],
     ) -> Iterator[Any]:
         environment = run_environment(context)
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
             seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint), step_of=seeded_asset_name)
             seed_set.owners = owners_for(workspace, seed_set)
-            previous = read_seed_record(seed_records, asset_name, environment, blueprint.partitions)
+            previous = seed_records.read(asset_name, environment)
             outcome = seed_model(workspace, seed_set, previous)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
@@ -350,6 +355,8 @@ def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], ass
                     "treated as seed data and were left as they are"
                 )} if result.left_alone else {}),
                 "prefix": workspace.environment.prefix if seed_set.label_field else "none",
+                # seed items that leave an optional label field empty: stored as given, ampflow's by its record
+                **({"items_unlabeled": seed_set.unlabeled} if seed_set.unlabeled else {}),
                 "label_field": seed_set.label_field or f"none: {seed_set.label_reason}",
                 "seed_record": result.ledger.summary() if result.ledger else "none",
                 "seed_files": ", ".join(files) or f"none for {environment}",
@@ -371,7 +378,7 @@ def models_seeded_by_run(context: dg.AssetExecutionContext, blueprint: Blueprint
 
 def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.AssetsDefinition:
     @environment_asset(
-        blueprint, "api_client", stage="client", group="amplify", kinds={"amplify", "aws"},
+        blueprint, API_CLIENT, stage="client", group="amplify", kinds={"amplify", "aws"},
         deps=[verified],
         description="The environment's client: amplify_outputs.json with Amplify's model introspection schema, and "
         "GraphQL statements, in clients/<environment>/.",
@@ -392,7 +399,7 @@ def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Asset
                 "target": workspace.target.kind,
             },
             check_results=[authorization_result(authorization_modes(desired))]
-            if selected(context, "api_client", DEFAULT_AUTHORIZATION_MODE) else [],
+            if selected(context, API_CLIENT, DEFAULT_AUTHORIZATION_MODE) else [],
         )
 
     return api_client

@@ -1,7 +1,8 @@
 """Asset checks that show in the UI, each evaluated per environment (partition).
 
 - verified_tables: `table_shape_<model>`, one per table, blocking: keys, indexes and settings against amplify/.
-- seeded_<model>: `seed_count`, ERROR, not blocking: the table holds exactly the environment's seed set.
+- seeded_<model>: `seed_count`, ERROR, not blocking: read back after the pass, the table holds exactly the
+  environment's seed set as written, and none of the items the pass deleted.
 - verified_tables: `list_queries`, not blocking: each model's list query answers through the local
   GraphQL endpoint (local environments; AppSync serves the others).
 - api_client: `default_authorization_mode`, WARN when the API's default is `iam`.
@@ -18,7 +19,8 @@ import warnings
 import dagster as dg
 
 from ampflow_dagster.client.outputs import DataApi
-from ampflow_dagster.defs.partitions import Blueprint, seeded_asset_name
+from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.names import API_CLIENT, VERIFIED_TABLES, seeded_asset_name
 from ampflow_dagster.verification.graphql_api import ListQueryCheck
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
 from ampflow_dagster.seeding.seed_counts import SeedCount
@@ -61,7 +63,7 @@ def table_shape_models(blueprint: Blueprint) -> dict[str, str]:
 def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
     return [
         _partitioned_spec(
-            name, "verified_tables", blocking=True, partitions=blueprint.partitions,
+            name, VERIFIED_TABLES, blocking=True, partitions=blueprint.partitions,
             description=f"The {model} table exists, is ACTIVE, and has the key schema, global secondary indexes and "
             "settings (stream, point-in-time recovery, billing, deletion protection) amplify/ declares. Blocking: "
             "seeding and the client wait for it.",
@@ -69,7 +71,7 @@ def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
         for name, model in table_shape_models(blueprint).items()
     ] + [
         _partitioned_spec(
-            OTHER_TABLES, "verified_tables", blocking=True, partitions=blueprint.partitions,
+            OTHER_TABLES, VERIFIED_TABLES, blocking=True, partitions=blueprint.partitions,
             description="Every table of a model without seed data exists, is ACTIVE, and has the key schema, global "
             "secondary indexes and settings amplify/ declares. Blocking: seeding and the client wait for it.",
         )
@@ -78,27 +80,25 @@ def table_shape_specs(blueprint: Blueprint) -> list[dg.AssetCheckSpec]:
 
 def list_queries_spec(blueprint: Blueprint) -> dg.AssetCheckSpec:
     return _partitioned_spec(
-        LIST_QUERIES, "verified_tables", partitions=blueprint.partitions,
+        LIST_QUERIES, VERIFIED_TABLES, partitions=blueprint.partitions,
         description="On a local environment, each model's list query answers through its GraphQL endpoint with the "
         "API key: with items where the model's rules let the key read, else refusing it as Unauthorized.",
     )
 
 
-def list_queries_result(
-    environment: str, target_kind: str, has_api: bool, served: DataApi | None, checks: list[ListQueryCheck]
-) -> dg.AssetCheckResult:
-    """The `list_queries` result: what each model's list query answered, or why nothing was asked."""
+def list_queries_not_asked(environment: str, target_kind: str, has_api: bool) -> str | None:
+    """Why `list_queries` has nothing to ask in `environment`, or None. The check is then not evaluated at
+    all (Dagster shows it as not executed) rather than passed without asking anything."""
     if not has_api:
-        return dg.AssetCheckResult(
-            check_name=LIST_QUERIES, passed=True, metadata={"checked": False},
-            description="amplify/ declares no data API, so there is no list query to ask.",
-        )
+        return "amplify/ declares no data API, so there is no list query to ask."
     if target_kind != "local":
-        return dg.AssetCheckResult(
-            check_name=LIST_QUERIES, passed=True, metadata={"checked": False},
-            description=f"{environment} is a {target_kind} environment: AWS AppSync serves its API, and ampflow asks "
-            "list queries of local endpoints only.",
-        )
+        return (f"{environment} is a {target_kind} environment: AWS AppSync serves its API, and ampflow asks list queries "
+                "of local endpoints only.")
+    return None
+
+
+def list_queries_result(environment: str, served: DataApi | None, checks: list[ListQueryCheck]) -> dg.AssetCheckResult:
+    """The `list_queries` result of a local environment: what each model's list query answered."""
     if served is None:
         return dg.AssetCheckResult(
             check_name=LIST_QUERIES, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"checked": False},
@@ -136,7 +136,7 @@ def seed_count_spec(blueprint: Blueprint, asset_name: str, model: str) -> dg.Ass
 
 def authorization_spec(blueprint: Blueprint) -> dg.AssetCheckSpec:
     return _partitioned_spec(
-        DEFAULT_AUTHORIZATION_MODE, "api_client", partitions=blueprint.partitions,
+        DEFAULT_AUTHORIZATION_MODE, API_CLIENT, partitions=blueprint.partitions,
         description="The data API's default authorization mode, as Amplify synthesized it. Warns when it is `iam`: "
         "app clients then need an explicit authMode.",
     )
@@ -154,7 +154,7 @@ def table_shape_results(
     shape_models = table_shape_models(blueprint)
     results = []
     for name, model in shape_models.items():
-        if not selected(context, "verified_tables", name):
+        if not selected(context, VERIFIED_TABLES, name):
             continue
         check = by_model.get(model)
         if check is None:
@@ -165,7 +165,7 @@ def table_shape_results(
             ))
             continue
         results.append(_table_shape_result(name, environment, check))
-    if selected(context, "verified_tables", OTHER_TABLES):
+    if selected(context, VERIFIED_TABLES, OTHER_TABLES):
         others = [check for check in checks if check.model not in shape_models.values()]
         results.append(_other_tables_result(environment, others))
     return results
@@ -243,6 +243,9 @@ def seed_count_result(environment: str, count: SeedCount) -> dg.AssetCheckResult
         "found_before_seeding": count.found_before,
         "missing_before_seeding": count.missing_before,
         "stale_before_seeding": count.stale_before,
+        "stale_after_seeding": count.stale_after,
+        "counted_by": "read back after the writes (BatchGetItem of every seed key)" if count.read_back
+        else "the pass's own read of every seed key (it changed nothing)",
     }
     if count.matches:
         drift = (
@@ -255,9 +258,11 @@ def seed_count_result(environment: str, count: SeedCount) -> dg.AssetCheckResult
         )
     return dg.AssetCheckResult(
         check_name=SEED_COUNT, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-        description=f"{count.table} should hold {count.expected} {environment} seed item(s) but the seeding pass accounts "
-        f"for {count.held_after}: some items were neither found unchanged nor written. Seed {environment} again "
-        "(reseeding reads the table and converges to the seed set); if it recurs, the run's logs show which writes failed.",
+        description=f"{count.table} should hold {count.expected} {environment} seed item(s) as written, but read back after "
+        f"the pass it holds {count.held_after}{f' and still {count.stale_after} item(s) the pass deleted' if count.stale_after else ''}: "
+        "writes DynamoDB acknowledged were not kept, or something changed the table during the pass. Seed "
+        f"{environment} again (reseeding reads the table and converges to the seed set); if it recurs, check what else "
+        "writes to the table and the run's logs for failed writes.",
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator
 from boto3.dynamodb.table import BatchWriter
 
 from ampflow_dagster.errors import SeedError
-from ampflow_dagster.isolation import EnvironmentGate
+from ampflow_dagster.isolation import EnvironmentGate, carries_prefix, unlabeled
 from ampflow_dagster.seeding.ledger import LedgerBuilder, SeedLedger
 from ampflow_dagster.seeding.seed_set import Key, SeedSet, composite_attributes, key_hash, with_composite_keys
 from ampflow_dagster.synthesis.desired_state import TableSpec
@@ -56,6 +56,7 @@ class SeedResult:
     read_by: str = READ_BY_KEYS
     left_alone: int = 0  # recorded items that changed hands since ampflow wrote them: no longer ampflow's
     ledger: SeedLedger | None = field(default=None, compare=False, repr=False)
+    removed_keys: tuple[Key, ...] = field(default=(), compare=False, repr=False)  # the stale items the pass deleted
 
 
 @dataclass
@@ -65,6 +66,7 @@ class _TableState:
     digests: dict[int, int]  # key hash -> content digest, for ampflow's items of this environment at a seed key
     conflicts: list[Key]  # seed keys held by items that are not ampflow's
     stale: list[Key]  # ampflow's items of this environment that the seed set no longer has
+    conflict_digests: dict[int, int] = field(default_factory=dict)  # key hash -> content of an unlabeled item at a seed key
     read: int = 0
     left_alone: int = 0
     differing: int | None = None  # seed items the table lacks or holds otherwise (known when the seed keys were read)
@@ -92,7 +94,7 @@ def apply_seed_set(
     else:
         state = _scan_for_prefix(dynamodb, table, gate, seed_set)
     if state.conflicts:
-        _refuse_conflicts(table, seed_set, state.conflicts)
+        _refuse_conflicts(table, seed_set, state)
     if state.differing == 0 and not state.stale and state.record is not None:
         # Every seed item is in place: the read was the whole pass (no second read of the seed files).
         return SeedResult(
@@ -145,7 +147,7 @@ def apply_seed_set(
     return SeedResult(
         table=table, written=created + updated, unchanged=unchanged, removed=len(state.stale), created=created,
         updated=updated, items_read=state.read, read_by=READ_BY_KEYS if by_keys else READ_BY_SCAN,
-        left_alone=state.left_alone, ledger=record.build(),
+        left_alone=state.left_alone, ledger=record.build(), removed_keys=tuple(state.stale),
     )
 
 
@@ -156,7 +158,7 @@ def _read_recorded(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: S
     wanted = (
         (seed_set.key_of(item), (content_digest(item, spec), any(name in item for name in TIMESTAMPS))) for item in seed_set.items()
     )
-    for (key, (seed_digest, sets_timestamps)), found in _read_keys(dynamodb, table, spec.key_attributes, wanted):
+    for (key, (seed_digest, sets_timestamps)), found in read_keys(dynamodb, table, spec.key_attributes, wanted):
         hashed = key_hash(key)
         state.record.add(hashed, key, seed_digest)
         if found is None:
@@ -172,7 +174,7 @@ def _read_recorded(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set: S
     if ledger is None:
         return state
     dropped = ((key, digest) for hashed, key, digest in ledger.entries() if hashed not in seed_set.key_hashes)
-    for (key, recorded), found in _read_keys(dynamodb, table, spec.key_attributes, dropped):
+    for (key, recorded), found in read_keys(dynamodb, table, spec.key_attributes, dropped):
         if found is None:
             continue
         state.read += 1
@@ -190,10 +192,10 @@ def _new_record(seed_set: SeedSet, table: str) -> LedgerBuilder:
 
 
 def _still_ampflows(ledger: SeedLedger, found: dict[str, Any], recorded: int, spec: TableSpec) -> bool:
-    """A recorded item is still ampflow's while it carries the prefix it was written with, or (with no prefix) its content."""
-    if ledger.label_field is not None:
-        label = found.get(ledger.label_field)
-        return isinstance(label, str) and label.startswith(ledger.prefix)
+    """A recorded item is still ampflow's while it carries the prefix it was written with, or (written without a
+    label: no label field, or an empty optional one) while it holds the content ampflow wrote."""
+    if ledger.label_field is not None and not unlabeled(found, ledger.label_field):
+        return carries_prefix(found, ledger.label_field, ledger.prefix)
     return content_digest(found, spec) == recorded
 
 
@@ -210,18 +212,33 @@ def _scan_for_prefix(dynamodb: Any, table: str, gate: EnvironmentGate, seed_set:
                 state.digests[hashed] = content_digest(item, seed_set.table_spec)
             else:
                 state.conflicts.append(key)
+                if seed_set.label_field is not None and unlabeled(item, seed_set.label_field):
+                    state.conflict_digests[hashed] = content_digest(item, seed_set.table_spec)
         elif owned:
             gate.item(table, item, seed_set.label_field)
             state.stale.append(key)
     return state
 
 
-def _refuse_conflicts(table: str, seed_set: SeedSet, candidates: list[Key]) -> None:
-    """Raise for the seed keys that items of others hold (confirmed on the keys, not only their hashes)."""
-    wanted = set(candidates)
-    conflicts = [seed_set.key_of(item) for item in seed_set.items() if seed_set.key_of(item) in wanted]
+def _refuse_conflicts(table: str, seed_set: SeedSet, state: _TableState) -> None:
+    """Raise for the seed keys that items of others hold (confirmed on the keys, not only their hashes).
+
+    An item without a label that already holds exactly the seed item's content is the seed item
+    (written by an earlier pass whose record is not here): it is left as it is.
+    """
+    wanted = set(state.conflicts)
+    conflicts = []
+    for item in seed_set.items():
+        key = seed_set.key_of(item)
+        if key not in wanted:
+            continue
+        hashed = key_hash(key)
+        if state.conflict_digests.get(hashed) == content_digest(item, seed_set.table_spec):
+            state.digests[hashed] = state.conflict_digests[hashed]
+        else:
+            conflicts.append(key)
     if not conflicts:
-        return  # hash collisions only: nothing is held by anyone else
+        return  # hash collisions or the seed items themselves: nothing is held by anyone else
     shown = ", ".join(str(key) for key in conflicts[:5])
     marked = f" (no '{seed_set.environment.prefix}' on '{seed_set.label_field}')" if seed_set.label_field else ""
     raise SeedError(
@@ -330,7 +347,7 @@ def parallel_scan(dynamodb: Any, table: str, segments: int = SCAN_SEGMENTS) -> I
             time.sleep(0.01)
 
 
-def _read_keys(
+def read_keys(
     dynamodb: Any, table: str, attributes: tuple[str, ...], wanted: Iterable[tuple[Key, Any]]
 ) -> Iterator[tuple[tuple[Key, Any], dict[str, Any] | None]]:
     """For each (key, tag) of `wanted`: the table's item with that key, or None. BatchGetItems run side by side."""

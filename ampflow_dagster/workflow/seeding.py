@@ -18,15 +18,15 @@ from ampflow_dagster.seeding.seed_set import SeedSet, label_field_for
 from ampflow_dagster.seeding.writer import SeedResult, apply_seed_set
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class SeedOutcome:
     seed_set: SeedSet
     result: SeedResult
-    count: SeedCount  # what the table holds of the seed set, as the pass found and left it
+    count: SeedCount  # what the table holds of the seed set after the pass, read back
 
 
 def prepare_seed_set(
@@ -98,8 +98,10 @@ def seed_model(workspace: EnvironmentWorkspace, seed_set: SeedSet, ledger: SeedL
     with workspace.exclusive(), workspace.aws_failures(
         f"Seeding {table}", f"ampflow seed {workspace.environment.name}", default=SeedError,
     ):
-        result = apply_seed_set(target.dynamodb_resource(), table, target.gate(), seed_set, ledger=ledger)
-    return SeedOutcome(seed_set, result, seed_count(table, seed_set, result))
+        dynamodb = target.dynamodb_resource()
+        result = apply_seed_set(dynamodb, table, target.gate(), seed_set, ledger=ledger)
+        count = seed_count(dynamodb, table, seed_set, result)
+    return SeedOutcome(seed_set, result, count)
 
 
 @dataclass(frozen=True)

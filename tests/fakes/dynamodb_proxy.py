@@ -17,6 +17,7 @@ class FaultProxy:
         self.upstream = urlparse(upstream)
         self.throttle = 0  # answer this many BatchWriteItem calls with a throttling error
         self.leave_unprocessed = 0  # answer this many with every item unprocessed
+        self.drop = 0  # acknowledge this many without passing them on: writes DynamoDB reports done and never keeps
         self.injected = 0
         self._lock = threading.Lock()
         proxy = self
@@ -67,6 +68,10 @@ class FaultProxy:
                 self.leave_unprocessed -= 1
                 self.injected += 1
                 return 200, {"UnprocessedItems": json.loads(body)["RequestItems"]}
+            if self.drop > 0:
+                self.drop -= 1
+                self.injected += 1
+                return 200, {"UnprocessedItems": {}}
         return None
 
     def __enter__(self) -> "FaultProxy":
