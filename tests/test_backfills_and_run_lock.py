@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -99,40 +98,61 @@ def test_backfill_reseeds_both_environments_idempotently(app: App, workspace_for
         assert len(app.items("development", "Todo")) == 3
 
 
-def test_second_run_for_an_environment_waits_for_the_first(app: App, workspace_for, tmp_path: Path) -> None:
+@pytest.fixture
+def queued_instance():
+    """An instance whose run queue has the limits of the project's dagster_home/dagster.yaml."""
     settings = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
     overrides = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
                                      "config": settings["run_queue"]}}
     with dg.instance_for_test(overrides=overrides) as instance:
-        with workspace_for(instance) as context:
-            selector = infer_job_selector(context, "amplify_deploy")
+        yield instance
 
-            def launch(environment: str) -> str:
-                result = execute_dagster_graphql(
-                    context,
-                    LAUNCH_PIPELINE_EXECUTION_MUTATION,
-                    variables={"executionParams": {
-                        "selector": selector,
-                        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": environment}]},
-                    }},
-                )
-                assert result.data["launchPipelineExecution"]["__typename"] == "LaunchRunSuccess", result.data
-                return result.data["launchPipelineExecution"]["run"]["runId"]
 
-            first_dev, second_dev, prod = launch("development"), launch("development"), launch("production")
-            assert {instance.get_run_by_id(r).status for r in (first_dev, second_dev, prod)} == {dg.DagsterRunStatus.QUEUED}
-            daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
-            list(daemon.run_iteration(context.process_context))
-            statuses = {run_id: instance.get_run_by_id(run_id).status for run_id in (first_dev, second_dev, prod)}
-            assert statuses[second_dev] == dg.DagsterRunStatus.QUEUED  # waits: development already has a run
-            assert statuses[first_dev] != dg.DagsterRunStatus.QUEUED
-            assert statuses[prod] != dg.DagsterRunStatus.QUEUED  # another environment runs alongside
-            wait_for(instance, first_dev, prod)
-            assert instance.get_run_by_id(second_dev).status == dg.DagsterRunStatus.QUEUED
-            list(daemon.run_iteration(context.process_context))
-            wait_for(instance, second_dev)
-            runs = {run_id: instance.get_run_by_id(run_id) for run_id in (first_dev, second_dev, prod)}
-            assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values())
-            first_end = instance.get_run_record_by_id(first_dev).end_time
-            second_start = instance.get_run_record_by_id(second_dev).start_time
-            assert second_start >= first_end
+def launch(context, job: str, environment: str) -> str:
+    """A run of `job` for `environment`, launched as the UI launches it (queued)."""
+    result = execute_dagster_graphql(
+        context,
+        LAUNCH_PIPELINE_EXECUTION_MUTATION,
+        variables={"executionParams": {
+            "selector": infer_job_selector(context, job),
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": environment}]},
+        }},
+    )
+    assert result.data["launchPipelineExecution"]["__typename"] == "LaunchRunSuccess", result.data
+    return result.data["launchPipelineExecution"]["run"]["runId"]
+
+
+def assert_one_run_per_environment(context, instance: dg.DagsterInstance, first: str, second: str, other: str) -> None:
+    """`first` and `second` share an environment, `other` has its own: the second waits, the other runs alongside."""
+    assert {instance.get_run_by_id(r).status for r in (first, second, other)} == {dg.DagsterRunStatus.QUEUED}
+    daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
+    list(daemon.run_iteration(context.process_context))
+    statuses = {run_id: instance.get_run_by_id(run_id).status for run_id in (first, second, other)}
+    assert statuses[second] == dg.DagsterRunStatus.QUEUED  # waits: its environment already has a run
+    assert statuses[first] != dg.DagsterRunStatus.QUEUED
+    assert statuses[other] != dg.DagsterRunStatus.QUEUED  # another environment runs alongside
+    wait_for(instance, first, other)
+    assert instance.get_run_by_id(second).status == dg.DagsterRunStatus.QUEUED
+    list(daemon.run_iteration(context.process_context))
+    wait_for(instance, second)
+    runs = {run_id: instance.get_run_by_id(run_id) for run_id in (first, second, other)}
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values()), {r: run.status for r, run in runs.items()}
+    assert instance.get_run_record_by_id(second).start_time >= instance.get_run_record_by_id(first).end_time
+
+
+def test_second_run_for_an_environment_waits_for_the_first(app: App, workspace_for, queued_instance) -> None:
+    with workspace_for(queued_instance) as context:
+        first_dev, second_dev, prod = (launch(context, "amplify_deploy", env) for env in ("development", "development", "production"))
+        assert_one_run_per_environment(context, queued_instance, first_dev, second_dev, prod)
+
+
+def test_a_clean_waits_for_a_seed_of_its_environment_and_not_for_another(app: App, workspace_for, queued_instance) -> None:
+    app.materialize("development", queued_instance)
+    app.materialize("production", queued_instance)
+    with workspace_for(queued_instance) as context:
+        seed_dev = launch(context, "amplify_seed", "development")
+        clean_dev = launch(context, "amplify_clean", "development")
+        clean_prod = launch(context, "amplify_clean", "production")
+        assert queued_instance.get_run_by_id(clean_dev).tags["dagster/partition"] == "development"
+        assert_one_run_per_environment(context, queued_instance, seed_dev, clean_dev, clean_prod)
+    assert app.items("development", "Todo") == [] and app.items("production", "Todo") == []  # each clean ran, last

@@ -6,6 +6,7 @@ import click
 
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.names import CLEAN_JOB
 
 
 @click.command(help="Remove the seed items ampflow wrote (its record, else ENV's prefix) from ENV's tables; everything else stays.")
@@ -13,7 +14,7 @@ from ampflow_dagster.cli.session import Session
 @click.pass_obj
 def clean(session: Session, environment: str) -> None:
     name = session.environment(environment).name
-    run_job(session, "amplify_clean", run_config={"ops": {"remove_seed_items": {"config": {"environment": name}}}})
+    run_job(session, CLEAN_JOB, partition=name)
 
 
 COMMANDS = [clean]

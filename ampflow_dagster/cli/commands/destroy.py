@@ -6,6 +6,7 @@ import click
 
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.names import DESTROY_JOB
 
 
 @click.command(help="Tear down a sandbox environment's backend (ampx sandbox delete); refused for protected and branch ones.")
@@ -20,7 +21,7 @@ def destroy(session: Session, environment: str, yes: bool) -> None:
     if not yes and not click.confirm(f"Delete every resource of sandbox environment '{settings.name}', data included?"):
         click.echo("Nothing was deleted.")
         return
-    run_job(session, "amplify_destroy", run_config={"ops": {"delete_sandbox": {"config": {"environment": settings.name}}}})
+    run_job(session, DESTROY_JOB, partition=settings.name)
 
 
 COMMANDS = [destroy]
