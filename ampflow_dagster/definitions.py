@@ -16,6 +16,7 @@ from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.schedules import build_reconciliation_schedule
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.defs.sensors import build_change_sensor
+from ampflow_dagster.names import RECONCILE_JOB
 from ampflow_dagster.project import Project, discover_project
 
 
@@ -24,7 +25,7 @@ def build_defs(project: Project) -> dg.Definitions:
     blueprint = Blueprint.of(project)
     assets = build_assets(blueprint)
     jobs = build_jobs(blueprint, assets)
-    reconcile = next(job for job in jobs if job.name == "amplify_reconcile")
+    reconcile = next(job for job in jobs if job.name == RECONCILE_JOB)
     return dg.Definitions(
         assets=assets.all,
         jobs=jobs,

@@ -107,14 +107,13 @@ class AmpflowConfig:
     project_id: str | None = None  # tells this app's local tables from another app's with the same package name
 
     def environment(self, name: str) -> Environment:
-        try:
-            return self.environments[name]
-        except KeyError as error:
+        if name not in self.environments:  # a user's mistake: no Python cause to show
             known = ", ".join(self.environments)
             raise ConfigurationError(
                 f"Unknown environment '{name}'. ampflow knows: {known}.",
                 f"Use one of {known}, or declare [environments.{name}] in ampflow.toml.",
-            ) from error
+            )
+        return self.environments[name]
 
     def model(self, name: str) -> ModelSettings:
         return self.models.get(name, ModelSettings())

@@ -142,7 +142,9 @@ class PinnedJobRefused(ConfigurationError):
     code = "PinnedJobRefused"
 
     def __init__(self, job: str, pinned: str, chosen: str, jobs_for_chosen: Sequence[str] = ()) -> None:
-        jobs = " or ".join([*jobs_for_chosen, "amplify_deploy", "amplify_seed"])
+        from ampflow_dagster.names import DEPLOY_JOB, SEED_JOB
+
+        jobs = " or ".join([*jobs_for_chosen, DEPLOY_JOB, SEED_JOB])
         super().__init__(
             f"Job {job} runs environment '{pinned}' only, but partition '{chosen}' was chosen. Nothing was changed.",
             f"Launch {job} with partition '{pinned}', or, for '{chosen}', run `ampflow deploy {chosen}` or "

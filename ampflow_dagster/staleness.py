@@ -14,7 +14,6 @@ from ampflow_dagster.fingerprint import DigestCache, backend_fingerprint
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import seed_fingerprint
 
-DEPLOYMENT_CHAIN = ("backend_deployment", "verified_tables", "api_client")
 
 
 @dataclass(frozen=True)

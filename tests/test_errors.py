@@ -266,6 +266,7 @@ def test_an_unknown_environment_exits_2_naming_the_known_ones(app: App, tmp_path
     assert run.returncode == 2
     assert "Error [ConfigurationError]: Unknown environment 'staging'" in run.stderr
     assert "development" in run.stderr and "production" in run.stderr and "Traceback" not in run.stderr
+    assert "Caused by" not in run.stderr  # a user's mistake, not a fault: no Python cause
 
 
 def test_an_unexpected_error_in_a_step_shows_its_cause_frame_and_where_the_trace_is(app: App, tmp_path: Path) -> None:

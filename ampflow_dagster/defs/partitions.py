@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import dagster as dg
@@ -10,12 +9,8 @@ import dagster as dg
 from ampflow_dagster.environments import AmpflowConfig, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import USERS_DATASET, seeded_models
+from ampflow_dagster.names import seeded_asset_name
 from ampflow_dagster.seeding.users import has_users
-
-
-def seeded_asset_name(model: str) -> str:
-    """seeded_<model in snake case>; the users file's dataset (`users`) is seeded_users."""
-    return "seeded_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
 
 
 @dataclass(frozen=True)

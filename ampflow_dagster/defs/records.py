@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from ampflow_dagster.defs.partitions import seeded_asset_name
+from ampflow_dagster.names import API_CLIENT, BACKEND_DEPLOYMENT, DEPLOYMENT_CHAIN, VERIFIED_TABLES, seeded_asset_name
 from ampflow_dagster.environments import AmpflowConfig, load_config
 from ampflow_dagster.errors import AmpflowError
 from ampflow_dagster.fingerprint import DigestCache, digest_cache
@@ -19,7 +19,6 @@ from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import USERS_DATASET, seeded_models
 from ampflow_dagster.seeding.users import has_users
 from ampflow_dagster.staleness import (
-    DEPLOYMENT_CHAIN,
     DeployedState,
     EnvironmentStaleness,
     SeededState,
@@ -47,7 +46,7 @@ def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partit
 
 
 def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedState:
-    recorded = latest_metadata(instance, dg.AssetKey("backend_deployment"), environment)
+    recorded = latest_metadata(instance, dg.AssetKey(BACKEND_DEPLOYMENT), environment)
     fingerprint = recorded.get(FINGERPRINT_KEY)
     versions = recorded.get(MODEL_VERSIONS_KEY)
     return DeployedState(
@@ -105,7 +104,7 @@ def up_to_date(instance: dg.DagsterInstance, project: Project, environment: str,
         state = current_staleness(instance, project, environment, config)
         if state.stale:
             return None
-        if not all(latest_metadata(instance, dg.AssetKey(name), environment) for name in ("verified_tables", "api_client")):
+        if not all(latest_metadata(instance, dg.AssetKey(name), environment) for name in (VERIFIED_TABLES, API_CLIENT)):
             return None
         if not (project.client_dir(environment) / "amplify_outputs.json").is_file():
             return None

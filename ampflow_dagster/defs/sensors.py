@@ -6,11 +6,12 @@ from ampflow_dagster.defs.records import stale_asset_names, staleness_of
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.fingerprint import digest_cache
+from ampflow_dagster.names import BACKEND_DEPLOYMENT
 
 CHANGE_TAG = "ampflow/change"
 TRIGGER_TAG = "ampflow/trigger"
 MAX_ATTEMPTS = 3  # a change whose runs keep failing waits for the next edit instead of retrying forever
-AUTOMATED_DEPLOYMENT = {"ops": {"backend_deployment": {"config": {"automated": True}}}}
+AUTOMATED_DEPLOYMENT = {"ops": {BACKEND_DEPLOYMENT: {"config": {"automated": True}}}}
 IN_PROGRESS = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,

@@ -9,7 +9,7 @@ that the file does not list are never touched: the app's own sign-ups live there
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 
@@ -19,8 +19,8 @@ from ampflow_dagster.seeding.user_references import UserIdentity
 from ampflow_dagster.seeding.users import SeedUser, SeedUsers
 from ampflow_dagster.synthesis.desired_state import UserPoolSpec
 from ampflow_dagster.targets.user_pools import UserPoolRef
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 NO_PASSWORD = ("FORCE_CHANGE_PASSWORD", "RESET_REQUIRED")  # statuses in which a user cannot sign in with a password
 
 

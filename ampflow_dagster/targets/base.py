@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ampflow_dagster.aws_errors import AwsPlace
 from ampflow_dagster.client.outputs import DataApi
@@ -20,8 +20,8 @@ from ampflow_dagster.tables.dynamodb import list_tables
 from ampflow_dagster.targets.user_pools import UserPoolRef
 from ampflow_dagster.tables.differences import table_differences
 from ampflow_dagster.tables.live import LiveTable, read_live_table, read_live_tables
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ that name on every run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ampflow_dagster.synthesis.desired_state import UserPoolSpec
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 PASSWORD_POLICY_KEYS = ("MinimumLength", "RequireUppercase", "RequireLowercase", "RequireNumbers", "RequireSymbols",
                         "TemporaryPasswordValidityDays")
 SCHEMA_KEYS = ("Name", "AttributeDataType", "Mutable", "Required", "StringAttributeConstraints", "NumberAttributeConstraints",

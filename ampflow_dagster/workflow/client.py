@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 
 
 def generate_client(workspace: EnvironmentWorkspace, log: Log) -> list[Path]:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ampflow_dagster.planning import PlannedChange, back_up_tables, guard_destructive_changes, plan_text
 from ampflow_dagster.staleness import DeployedState
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable
 
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.seeding.seed_set import SeedSet
@@ -16,8 +15,8 @@ from ampflow_dagster.seeding.user_writer import UsersResult, apply_seed_users, r
 from ampflow_dagster.seeding.users import SeedUsers, load_seed_users
 from ampflow_dagster.targets.user_pools import UserPoolRef
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
+from ampflow_dagster.progress import Log
 
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)

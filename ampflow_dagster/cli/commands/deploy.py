@@ -6,6 +6,7 @@ import click
 
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.names import BACKEND_DEPLOYMENT, DEPLOY_JOB
 
 
 @click.command(help="`npm run amplify:optimize ENV`: deploy ENV (skipped when unchanged) and verify its tables.")
@@ -15,7 +16,7 @@ from ampflow_dagster.cli.session import Session
 @click.pass_obj
 def deploy(session: Session, environment: str, force: bool, allow_destructive: bool) -> None:
     config = {"force": force, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_deploy", session.environment(environment).name, {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, DEPLOY_JOB, session.environment(environment).name, {"ops": {BACKEND_DEPLOYMENT: {"config": config}}})
 
 
 COMMANDS = [deploy]

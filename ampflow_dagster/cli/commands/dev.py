@@ -6,6 +6,7 @@ import click
 
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.names import DEV_JOB, PROD_JOB, pinned_job
 
 FULL_OPTION = click.option(
     "--full", is_flag=True,
@@ -18,14 +19,14 @@ FULL_OPTION = click.option(
 @FULL_OPTION
 @click.pass_obj
 def dev(session: Session, full: bool) -> None:
-    run_workflow(session, "amplify_dev", "development", full)
+    run_workflow(session, DEV_JOB, pinned_job(DEV_JOB).environment, full)
 
 
 @click.command(help="`npm run amplify:prod`: the same for production with [PROD] data.")
 @FULL_OPTION
 @click.pass_obj
 def prod(session: Session, full: bool) -> None:
-    run_workflow(session, "amplify_prod", "production", full)
+    run_workflow(session, PROD_JOB, pinned_job(PROD_JOB).environment, full)
 
 
 def run_workflow(session: Session, job_name: str, environment: str, full: bool) -> None:

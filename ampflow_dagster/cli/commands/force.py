@@ -6,6 +6,7 @@ import click
 
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
+from ampflow_dagster.names import BACKEND_DEPLOYMENT, FORCE_JOB
 
 
 @click.command(help="`npm run amplify:gen2:force`: clean deployment of ENV (tables recreated), verify, client.")
@@ -14,7 +15,7 @@ from ampflow_dagster.cli.session import Session
 @click.pass_obj
 def force(session: Session, environment: str, allow_destructive: bool) -> None:
     config = {"force": True, "allow_destructive": allow_destructive}
-    run_job(session, "amplify_force", session.environment(environment).name, {"ops": {"backend_deployment": {"config": config}}})
+    run_job(session, FORCE_JOB, session.environment(environment).name, {"ops": {BACKEND_DEPLOYMENT: {"config": config}}})
 
 
 COMMANDS = [force]

@@ -13,6 +13,7 @@ import click
 
 from ampflow_dagster.cli.session import Session
 from ampflow_dagster.client.outputs import CONFIGURE_FILE, OUTPUTS_FILE
+from ampflow_dagster.names import pinned_verb_for
 from ampflow_dagster.errors import ConfigurationError
 
 
@@ -29,8 +30,8 @@ def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
     if not generated.is_file():
         raise ConfigurationError(
             f"Environment '{name}' has no generated client yet ({generated.relative_to(session.project.root)} is missing).",
-            f"Generate it first: `ampflow {'prod' if name == 'production' else 'dev'}`"
-            + ("" if name in ("development", "production") else f" for its environment, or materialize api_client for '{name}' in the UI")
+            f"Generate it first: "
+            + (f"`ampflow {verb}`" if (verb := pinned_verb_for(name)) else f"materialize api_client for '{name}' in the UI")
             + f", then run `ampflow outputs {name}` again.",
             code="NoClientYet",
         )
