@@ -61,8 +61,9 @@ def test_the_client_reads_every_models_dev_items_a_composite_key_and_both_ends_o
     *lists, item, tasks, project = answered(run_client(client_dir(sample), steps))
     for model, listed in zip(models, lists):
         seeded = sample.seed_lines("development", model)
-        assert len(listed) == len(seeded) == len(sample.items("development", model)), model
-        assert sorted(entry[LABELS[model]] for entry in listed) == sorted(f"[DEV] {line[LABELS[model]]}" for line in seeded)
+        assert len(listed) == len(sample.items("development", model)), model  # the whole table (a test may have added one)
+        labels = sorted(entry[LABELS[model]] for entry in listed if entry[LABELS[model]].startswith("[DEV] "))
+        assert labels == sorted(f"[DEV] {line[LABELS[model]]}" for line in seeded), model
     assert (item["name"], item["quantity"]) == ("[DEV] Standing desk", 12)
     assert sorted(task["id"] for task in tasks) == ["task-copy", "task-design"]
     assert {task["project"]["id"] for task in tasks} == {"proj-website"}  # and back: belongsTo

@@ -1,8 +1,9 @@
 """The Dagster UI path, for real: `dagster dev` (webserver and daemon) on a copy of the app,
 driven through Dagster's GraphQL API the way the UI drives it, then looked at in Chromium.
 
-The tests share one running instance and build on each other, in file order: the sensor's
-first deployment, the workflows launched by hand, an edit the sensor picks up, a backfill.
+The tests share one running instance, brought by the fixture to where a new user's first session
+leaves it (the sensor's first deployment, the workflows launched by hand); from there each test does
+what it asserts on (an edit the sensor picks up, a backfill, a look in Chromium), in any order.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ampflow_dagster.defs.partitions import seeded_asset_name
+from ampflow_dagster.names import seeded_asset_name
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.seed_files import seeded_models
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
@@ -47,12 +49,38 @@ def app_copy(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) ->
     return App(root)
 
 
+@dataclass
+class Story:
+    """What the UI did before the tests: the change sensor's first deployment, then amplify_dev and amplify_prod."""
+
+    first_sensor_runs: dict[str, list[dict]]  # partition -> the sensor's runs once its first one finished
+    after_sensor: dict  # backend_deployment's development metadata after the sensor's run
+    after_dev: dict  # ... after amplify_dev
+    after_prod: dict  # backend_deployment's production metadata after amplify_prod
+    seeded_after_prod: dict[str, dict]  # each seeded asset's production metadata after amplify_prod
+
+
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory, app_copy: App):
+    """`dagster dev` on a fresh instance, after its sensor's first deployment of development and a launch of
+    amplify_dev and amplify_prod, as a new user would start; what each did is kept in `ui.story`. Every test
+    starts from there, whatever ran before it."""
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")  # the README's instance and run queue
     try:
         with dagster_dev(app_copy.root, home) as running:
+            runs = wait_for(lambda: sensor_runs(running, "development"), 120, "the change sensor's first run")
+            running.wait_for_run(runs[0]["runId"])
+            running.wait_until_idle()
+            first = {partition: sensor_runs(running, partition) for partition in ENVIRONMENTS}
+            after_sensor = running.latest_metadata("backend_deployment", "development")
+            running.wait_for_run(running.launch("amplify_dev", "development"))
+            after_dev = running.latest_metadata("backend_deployment", "development")
+            running.wait_for_run(running.launch("amplify_prod", "production"))
+            running.story = Story(  # type: ignore[attr-defined]
+                first, after_sensor, after_dev, running.latest_metadata("backend_deployment", "production"),
+                {asset: running.latest_metadata(asset, "production") for asset in SEEDED},
+            )
             yield running
     finally:
         EmbeddedEmulator(app_copy.project.state_dir / "emulator").stop()  # it outlives runs by design
@@ -71,22 +99,18 @@ def selection(run: dict) -> set[str]:
 
 
 def test_a_fresh_instance_deploys_development_through_the_sensor_and_nothing_else(ui: DagsterUI) -> None:
-    runs = wait_for(lambda: sensor_runs(ui, "development"), 120, "the change sensor's first run")
-    ui.wait_for_run(runs[0]["runId"])
-    ui.wait_until_idle()
-    assert len(sensor_runs(ui, "development")) == 1  # not again for what its own run was recording
-    assert sensor_runs(ui, "production") == []  # automated deploys are off there
-    assert selection(runs[0]) == set(ASSETS)
-    assert ui.latest_metadata("backend_deployment", "development")["deployment"] == "deployed"
+    story: Story = ui.story  # type: ignore[attr-defined]
+    (run,) = story.first_sensor_runs["development"]  # not again for what its own run was recording
+    assert story.first_sensor_runs["production"] == []  # automated deploys are off there
+    assert selection(run) == set(ASSETS)
+    assert story.after_sensor["deployment"] == "deployed"
 
 
 def test_the_workflow_jobs_launched_through_graphql_materialize_each_partition(ui: DagsterUI) -> None:
-    ui.wait_for_run(ui.launch("amplify_dev", "development"))
-    development = ui.latest_metadata("backend_deployment", "development")
+    story: Story = ui.story  # type: ignore[attr-defined]
+    development = story.after_dev
     assert development["deployment"] == "skipped" and "unchanged" in development["reason"]
-
-    ui.wait_for_run(ui.launch("amplify_prod", "production"))
-    production = ui.latest_metadata("backend_deployment", "production")
+    production = story.after_prod
     assert production["deployment"] == "deployed"
     assert production["api_id"] != development["api_id"]  # each environment has its own backend
 
@@ -103,8 +127,8 @@ def test_the_workflow_jobs_launched_through_graphql_materialize_each_partition(u
     assert ui.checks("api_client") == {"default_authorization_mode": {"blocking": False, **passed_everywhere}}
     for asset in SEEDED:
         assert ui.checks(asset) == {"seed_count": {"blocking": False, **passed_everywhere}}
-        production = ui.latest_metadata(asset, "production")
-        assert production["prefix"] == "[PROD]" and production["items_written"] == production["seed_items"]
+        seeded = story.seeded_after_prod[asset]
+        assert seeded["prefix"] == "[PROD]" and seeded["items_written"] == seeded["seed_items"]
         assert ui.latest_metadata(asset, "development")["prefix"] == "[DEV]"
 
 
