@@ -284,13 +284,14 @@ def test_init_examples_name_the_items_of_seed_files_already_there(tmp_path: Path
     # The required cycle written by hand, each naming the other: AuditNote's example can name that audit.
     (development / "Ledger.jsonl").write_text('{"id": "ledger-1", "name": "Books", "auditId": "audit-1"}\n')
     (development / "Audit.jsonl").write_text('{"id": "audit-1", "title": "Year end", "ledgerId": "ledger-1"}\n')
+    (development / "Book.jsonl").write_text('{"title": "Dune", "authorId": "author-7"}\n')  # the author's example is that one
     init = succeeded(app.ampflow("init"))
     assert "left alone seed_data/development/Task.jsonl: exists" in init
     mine = seed_lines(development)
     assert [task["title"] for task in mine["Task"]] == ["Write the report", "Review it"]  # untouched
     (stage,), (comment,), (note,) = mine["TaskStage"], mine["Comment"], mine["AuditNote"]
     assert stage["taskId"] == comment["taskId"] != "example-task"
-    assert note["auditId"] == "audit-1"
+    assert note["auditId"] == "audit-1" and mine["Author"][0]["id"] == "author-7"
     production = {model: items[0] for model, items in seed_lines(app.root / "seed_data" / "production").items()}
     assert production["TaskStage"]["taskId"] == production["Task"]["id"] == "example-task"
     assert not {"Ledger", "Audit", "AuditNote"} & set(production)
@@ -303,3 +304,4 @@ def test_init_examples_name_the_items_of_seed_files_already_there(tmp_path: Path
     (stored_stage,) = app.items("TaskStage")
     assert stored_stage["taskId"] == tasks["[DEV] Write the report"]  # the id seeding gave the first task
     assert app.items("AuditNote")[0]["auditId"] == "audit-1"
+    assert [author["id"] for author in app.items("Author")] == ["author-7"]

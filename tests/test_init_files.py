@@ -285,6 +285,18 @@ def test_examples_name_the_first_item_of_existing_seed_files_which_also_breaks_a
     assert made.not_written["StageNote"].endswith("must name an item of TaskStage, and seed_data/development/TaskStage.json holds no TaskStage that validates")
 
 
+def test_an_example_is_the_parent_that_existing_seed_items_name() -> None:
+    schemas = cycle_schemas(task_stage_required=False)
+    stages = ExistingSeeds(("seed_data/development/TaskStage.jsonl",), {"id": "stage-1"}, names={"Task": [{"id": "t9"}, {"id": "t10"}]})
+    made = seed_examples(schemas, labels(schemas), {"TaskStage": stages})
+    assert made.examples["Task"].values == {"id": "t9", "title": "Example Task", "currentStageId": "stage-1"}
+    assert made.examples["StageNote"].values["stageId"] == "stage-1"
+    assert made.notes == [
+        "seed_data/development/TaskStage.jsonl name 2 Task items; the example Task is the first, id 't9': "
+        "add the others to Task's seed file, or seeding reports them missing."
+    ]
+
+
 def test_a_required_reference_to_a_model_without_items_leaves_its_model_without_an_example_unless_it_names_external_items() -> None:
     post = introspected_model("Post", {"id": ("ID", True), "slug": ("String", True)})
     comment = introspected_model(

@@ -7,8 +7,10 @@ writes nothing. The synthesized backend is passed in, so this needs no Node and 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 
 from ampflow_dagster.adoption.project_files import WORKSPACE_YAML, ampflow_toml, ensure_gitignore, new_project_id, write_new_file
 from ampflow_dagster.adoption.seed_examples import ExistingSeeds, SeedExamples, seed_examples
@@ -131,7 +133,8 @@ def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
 def _existing_seeds(
     project: Project, environment: Environment, schemas: dict[str, ModelSchema], desired: DesiredBackend, label_fields: dict[str, str | None],
 ) -> dict[str, ExistingSeeds]:
-    """The models with seed files in `environment` already, each with the key of its first item that validates.
+    """The models with seed files in `environment` already: the key of each one's first item that validates, and the
+    parents its items name.
 
     The key is the one seeding stores: an item without an `id` gets the id seeding derives from its content.
     """
@@ -143,15 +146,28 @@ def _existing_seeds(
             continue
         shown = tuple(path.relative_to(project.root).as_posix() for path in files)
         key, why_not = None, f"{' and '.join(shown)} hold no {model} that validates"
+        names: dict[str, dict[str, dict[str, Any]]] = {}
         try:
-            record = next((record for path in files for record in read_records(path) if not field_errors(schema, record.values)), None)
+            for path in files:
+                for record in read_records(path):
+                    if key is None and not field_errors(schema, record.values):
+                        item = build_item(schema, table, environment, label_fields.get(model), record.values)
+                        key = {name: item[name] for name in schema.key_fields}
+                    for parent, named in _named_keys(schemas, schema, record.values):
+                        names.setdefault(parent, {}).setdefault(json.dumps(named, sort_keys=True, default=str), named)
         except SeedError as unreadable:
-            record, why_not = None, unreadable.message.rstrip(".")
-        if record is not None:
-            item = build_item(schema, table, environment, label_fields.get(model), record.values)
-            key = {name: item[name] for name in schema.key_fields}
-        existing[model] = ExistingSeeds(shown, key, why_not)
+            key, why_not, names = None, unreadable.message.rstrip("."), {}
+        existing[model] = ExistingSeeds(shown, key, why_not, {parent: list(keys.values()) for parent, keys in names.items()})
     return existing
+
+
+def _named_keys(schemas: dict[str, ModelSchema], schema: ModelSchema, values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(parent model, its key) for each parent a seed item names through a reference that lines up with the parent's key."""
+    for reference in schema.references:
+        parent = schemas.get(reference.model)
+        named = [values.get(name) for name in reference.fields]
+        if parent is not None and len(parent.key_fields) == len(named) and None not in named:
+            yield reference.model, dict(zip(parent.key_fields, named))
 
 
 def _not_written(examples: dict[str, SeedExamples]) -> dict[str, list[str]]:

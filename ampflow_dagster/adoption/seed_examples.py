@@ -3,8 +3,9 @@
 Each example fills what a seed item must hold (key fields, required fields, the label
 field) with values of the field's type; reference fields point at an item the environment
 holds (the first item of the parent's existing seed files, or the parent's example), so the
-examples of an environment form one consistent graph: a model whose required reference has
-nothing to point at gets no example, and says why. Fields Amplify manages
+examples of an environment form one consistent graph: a parent that existing seed items name
+gets the key they name, and a model whose required reference has nothing to point at gets no
+example, and says why. Fields Amplify manages
 (createdAt, updatedAt, relationship fields, group fields unless required) stay out; owner fields,
 declared or added by `allow.owner()`, get a placeholder owner in the shape Amplify stores.
 """
@@ -12,7 +13,7 @@ declared or added by `allow.owner()`, get a placeholder owner in the shape Ampli
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,7 @@ class ExistingSeeds:
     files: tuple[str, ...]  # as a person finds them: seed_data/<env>/<Model>.jsonl
     key: dict[str, Any] | None  # key field -> value of the first item that validates; None when none does
     why_no_key: str = ""  # why there is no such item
+    names: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # parent model -> the keys its items name, in order
 
 
 @dataclass
@@ -166,7 +168,7 @@ class _ExampleBuilder:
 
     def _made(self, model: str) -> dict[str, Any] | None:
         schema = self.schemas[model]
-        referenced: dict[str, Any] = {}
+        referenced: dict[str, Any] = self._key_named_by_existing(schema)
         for reference in schema.references:
             if not _is_required(schema, reference):
                 continue
@@ -177,10 +179,33 @@ class _ExampleBuilder:
             referenced.update(values)
         values = self._values(schema, referenced)
         problems = _problems(schema, values)
+        if problems and set(referenced) & set(schema.key_fields):  # a named key of another type: the example's own key then
+            values = self._values(schema, {name: value for name, value in referenced.items() if name not in schema.key_fields})
+            problems = _problems(schema, values)
         if problems:
             self.not_written[model] = f"ampflow could not make one its validation accepts: {'; '.join(problems)}"
             return None
         return values
+
+    def _key_named_by_existing(self, schema: ModelSchema) -> dict[str, Any]:
+        """The key existing seed items name for `schema`'s model, so its example is the item they point at.
+
+        A key made of reference fields is left to those references.
+        """
+        named = [(seeds, key) for seeds in self.existing.values() for key in seeds.names.get(schema.name, ())]
+        reference_fields = {name for reference in schema.references for name in reference.fields}
+        if not named or reference_fields & set(schema.key_fields):
+            return {}
+        key = named[0][1]
+        others = {json.dumps(other, sort_keys=True, default=str) for _, other in named[1:]} - {json.dumps(key, sort_keys=True, default=str)}
+        if others:
+            files = sorted({file for seeds, _ in named for file in seeds.files})
+            self.notes.append(
+                f"{', '.join(files)} name {len(others) + 1} {schema.name} items; the example {schema.name} is the first, "
+                f"{', '.join(f'{name} {value!r}' for name, value in key.items())}: add the others to {schema.name}'s seed file, "
+                "or seeding reports them missing."
+            )
+        return dict(key)
 
     def _required_reference(self, schema: ModelSchema, reference: Reference) -> tuple[dict[str, Any], str | None]:
         """The values of a required reference's fields, naming an item that exists; or why the model gets no example."""
