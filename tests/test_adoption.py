@@ -139,6 +139,16 @@ def test_init_then_dev_on_an_app_with_auth_storage_and_a_function(tmp_path: Path
     assert not any(str(value).startswith("[DEV]") for value in reading.values())
 
 
+def test_init_then_dev_on_an_app_whose_fields_have_defaults(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("field-defaults", tmp_path)
+    succeeded(app.ampflow("init"))
+    (example,) = seed_lines(app.root / "seed_data" / "development")["Article"]
+    assert "status" not in example  # the resolver's default fills it, and the index sort key made of it
+    succeeded(app.ampflow("dev"))
+    (article,) = app.items("Article")
+    assert article["status"] == "draft" and article["status#createdAt"] == f"draft#{article['createdAt']}"
+
+
 def test_init_then_dev_on_the_oldest_supported_amplify(tmp_path: Path, oldest_install: Path, stop_emulators: None) -> None:
     app = user_app("oldest-amplify", tmp_path, install=oldest_install)
     succeeded(app.ampflow("init"))

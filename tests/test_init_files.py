@@ -287,7 +287,7 @@ def test_examples_name_the_first_item_of_existing_seed_files_which_also_breaks_a
 
 def test_an_example_is_the_parent_that_existing_seed_items_name() -> None:
     schemas = cycle_schemas(task_stage_required=False)
-    stages = ExistingSeeds(("seed_data/development/TaskStage.jsonl",), {"id": "stage-1"}, names={"Task": [{"id": "t9"}, {"id": "t10"}]})
+    stages = ExistingSeeds(("seed_data/development/TaskStage.jsonl",), {"id": "stage-1"}, names={"Task": [("t9",), ("t10",)]})
     made = seed_examples(schemas, labels(schemas), {"TaskStage": stages})
     assert made.examples["Task"].values == {"id": "t9", "title": "Example Task", "currentStageId": "stage-1"}
     assert made.examples["StageNote"].values["stageId"] == "stage-1"

@@ -7,8 +7,8 @@ writes nothing. The synthesized backend is passed in, so this needs no Node and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -95,10 +95,10 @@ def initialize(project_root: Path, desired: DesiredBackend) -> InitReport:
             report.notes.append(f"{model}: seed items carry no prefix: {choice.reason}. {unlabeled_help[model]}")
 
     external = frozenset(model for model, settings in config.models.items() if settings.allow_external_references)
-    examples = {
-        environment: seed_examples(schemas, label_fields, _existing_seeds(project, config.environments[environment], schemas, desired, label_fields), external)
-        for environment in config.environments
-    }
+    examples = {}
+    for name, environment in config.environments.items():
+        existing = _existing_seeds(project, environment, schemas, desired, label_fields)
+        examples[name] = seed_examples(schemas, label_fields, existing, external)
     not_written = _not_written(examples)
     config_text = ampflow_toml(new_project_id(_package_name(project)), report.labels, unlabeled_help, not_written)
     _write(report, project, "ampflow.toml", config_text, _config_detail(report))
@@ -146,7 +146,7 @@ def _existing_seeds(
             continue
         shown = tuple(path.relative_to(project.root).as_posix() for path in files)
         key, why_not = None, f"{' and '.join(shown)} hold no {model} that validates"
-        names: dict[str, dict[str, dict[str, Any]]] = {}
+        names: dict[str, dict[tuple[Any, ...], None]] = {}  # parent -> the keys named, in order, once each
         try:
             for path in files:
                 for record in read_records(path):
@@ -154,20 +154,20 @@ def _existing_seeds(
                         item = build_item(schema, table, environment, label_fields.get(model), record.values)
                         key = {name: item[name] for name in schema.key_fields}
                     for parent, named in _named_keys(schemas, schema, record.values):
-                        names.setdefault(parent, {}).setdefault(json.dumps(named, sort_keys=True, default=str), named)
+                        names.setdefault(parent, {})[named] = None
         except SeedError as unreadable:
             key, why_not, names = None, unreadable.message.rstrip("."), {}
-        existing[model] = ExistingSeeds(shown, key, why_not, {parent: list(keys.values()) for parent, keys in names.items()})
+        existing[model] = ExistingSeeds(shown, key, why_not, {parent: list(keys) for parent, keys in names.items()})
     return existing
 
 
-def _named_keys(schemas: dict[str, ModelSchema], schema: ModelSchema, values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(parent model, its key) for each parent a seed item names through a reference that lines up with the parent's key."""
+def _named_keys(schemas: dict[str, ModelSchema], schema: ModelSchema, values: dict[str, Any]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(parent model, its key's values in key order) for each parent a seed item names through a reference that lines up."""
     for reference in schema.references:
         parent = schemas.get(reference.model)
-        named = [values.get(name) for name in reference.fields]
-        if parent is not None and len(parent.key_fields) == len(named) and None not in named:
-            yield reference.model, dict(zip(parent.key_fields, named))
+        named = tuple(values.get(name) for name in reference.fields)
+        if parent is not None and len(parent.key_fields) == len(named) and all(isinstance(value, (str, int, Decimal)) for value in named):
+            yield reference.model, named
 
 
 def _not_written(examples: dict[str, SeedExamples]) -> dict[str, list[str]]:

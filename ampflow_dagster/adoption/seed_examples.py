@@ -58,7 +58,7 @@ class ExistingSeeds:
     files: tuple[str, ...]  # as a person finds them: seed_data/<env>/<Model>.jsonl
     key: dict[str, Any] | None  # key field -> value of the first item that validates; None when none does
     why_no_key: str = ""  # why there is no such item
-    names: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # parent model -> the keys its items name, in order
+    names: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # parent model -> the keys its items name, in key order
 
 
 @dataclass
@@ -196,16 +196,16 @@ class _ExampleBuilder:
         reference_fields = {name for reference in schema.references for name in reference.fields}
         if not named or reference_fields & set(schema.key_fields):
             return {}
-        key = named[0][1]
-        others = {json.dumps(other, sort_keys=True, default=str) for _, other in named[1:]} - {json.dumps(key, sort_keys=True, default=str)}
-        if others:
+        key = dict(zip(schema.key_fields, named[0][1]))
+        distinct = {values for _, values in named}
+        if len(distinct) > 1:
             files = sorted({file for seeds, _ in named for file in seeds.files})
             self.notes.append(
-                f"{', '.join(files)} name {len(others) + 1} {schema.name} items; the example {schema.name} is the first, "
+                f"{', '.join(files)} name {len(distinct)} {schema.name} items; the example {schema.name} is the first, "
                 f"{', '.join(f'{name} {value!r}' for name, value in key.items())}: add the others to {schema.name}'s seed file, "
                 "or seeding reports them missing."
             )
-        return dict(key)
+        return key
 
     def _required_reference(self, schema: ModelSchema, reference: Reference) -> tuple[dict[str, Any], str | None]:
         """The values of a required reference's fields, naming an item that exists; or why the model gets no example."""
