@@ -140,6 +140,16 @@ def test_init_then_dev_on_an_app_with_auth_storage_and_a_function(tmp_path: Path
     assert not any(str(value).startswith("[DEV]") for value in reading.values())
 
 
+def test_init_then_dev_on_an_app_whose_fields_have_defaults(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("field-defaults", tmp_path)
+    succeeded(app.ampflow("init"))
+    (example,) = seed_lines(app.root / "seed_data" / "development")["Article"]
+    assert "status" not in example  # the resolver's default fills it, and the index sort key made of it
+    succeeded(app.ampflow("dev"))
+    (article,) = app.items("Article")
+    assert article["status"] == "draft" and article["status#createdAt"] == f"draft#{article['createdAt']}"
+
+
 def test_init_then_dev_on_the_oldest_supported_amplify(tmp_path: Path, oldest_install: Path, stop_emulators: None) -> None:
     app = user_app("oldest-amplify", tmp_path, install=oldest_install)
     succeeded(app.ampflow("init"))
@@ -267,3 +277,76 @@ def test_init_then_dev_serves_an_app_whose_functions_are_granted_the_bucket_and_
 
     again = succeeded(app.ampflow("seed", "development"))
     assert "items_unlabeled=1" in again
+
+
+def seed_lines(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """Model -> the items of its .jsonl seed file in `folder`."""
+    return {path.stem: [json.loads(line) for line in path.read_text().splitlines() if line.strip()] for path in folder.glob("*.jsonl")}
+
+
+def flat(text: str) -> str:
+    """ampflow.toml's comments as one line, however they wrap."""
+    return " ".join(text.replace("#", " ").split())
+
+
+REQUIRED_CYCLE = "required references form a cycle (Ledger.auditId -> Audit, Audit.ledgerId -> Ledger)"
+
+
+def test_init_then_dev_on_an_app_whose_references_form_cycles(tmp_path: Path, stop_emulators: None) -> None:
+    # 22 models: a task and its current stage, a score and its champion version (optional one way), a
+    # self-reference, and a ledger and its audit that name each other through required fields.
+    app = user_app("reference-cycles", tmp_path)
+    init = succeeded(app.ampflow("init"))
+    for environment in ("development", "production"):
+        examples = {model: items[0] for model, items in seed_lines(app.root / "seed_data" / environment).items()}
+        assert len(examples) == 19 and not {"Ledger", "Audit", "AuditNote"} & set(examples)
+        task, stage = examples["Task"], examples["TaskStage"]
+        assert (task["currentStageId"], stage["taskId"]) == (stage["id"], task["id"])  # closed once both exist
+        score, version = examples["Score"], examples["ScoreVersion"]
+        assert (score["championVersionId"], version["scoreId"]) == (version["id"], score["id"])
+        assert "parentId" not in examples["Category"]  # an item is not its own parent
+        assert examples["InvoiceLine"]["invoiceId"] == examples["Invoice"]["id"] and examples["InvoiceLine"]["lineNumber"] == 1
+    assert f"note: Ledger: ampflow init wrote no example: {REQUIRED_CYCLE}" in init
+    assert f"note: Audit: ampflow init wrote no example: {REQUIRED_CYCLE}" in init
+    assert "note: AuditNote: ampflow init wrote no example: its required auditId, the reference of AuditNote.audit" in init
+    config = flat((app.root / "ampflow.toml").read_text())
+    assert f"relationship or auth rule. ampflow init wrote no example: {REQUIRED_CYCLE}" in config
+    assert "make one of those references optional. [models.Ledger] label_field" in config
+
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev and "seeded_ledger" not in dev
+    (task,), (stage,) = app.items("Task"), app.items("TaskStage")
+    assert task["title"] == "[DEV] Example Task" and (task["currentStageId"], stage["taskId"]) == (stage["id"], task["id"])
+    (line,) = app.items("InvoiceLine")
+    assert line["invoiceId"] == app.items("Invoice")[0]["id"]
+
+
+def test_init_examples_name_the_items_of_seed_files_already_there(tmp_path: Path, stop_emulators: None) -> None:
+    app = user_app("reference-cycles", tmp_path)
+    development = app.root / "seed_data" / "development"
+    development.mkdir(parents=True)
+    (development / "Task.jsonl").write_text('{"title": "Write the report"}\n{"id": "task-2", "title": "Review it"}\n')  # no id: seeding derives one
+    # The required cycle written by hand, each naming the other: AuditNote's example can name that audit.
+    (development / "Ledger.jsonl").write_text('{"id": "ledger-1", "name": "Books", "auditId": "audit-1"}\n')
+    (development / "Audit.jsonl").write_text('{"id": "audit-1", "title": "Year end", "ledgerId": "ledger-1"}\n')
+    (development / "Book.jsonl").write_text('{"title": "Dune", "authorId": "author-7"}\n')  # the author's example is that one
+    init = succeeded(app.ampflow("init"))
+    assert "left alone seed_data/development/Task.jsonl: exists" in init
+    mine = seed_lines(development)
+    assert [task["title"] for task in mine["Task"]] == ["Write the report", "Review it"]  # untouched
+    (stage,), (comment,), (note,) = mine["TaskStage"], mine["Comment"], mine["AuditNote"]
+    assert stage["taskId"] == comment["taskId"] != "example-task"
+    assert note["auditId"] == "audit-1" and mine["Author"][0]["id"] == "author-7"
+    production = {model: items[0] for model, items in seed_lines(app.root / "seed_data" / "production").items()}
+    assert production["TaskStage"]["taskId"] == production["Task"]["id"] == "example-task"
+    assert not {"Ledger", "Audit", "AuditNote"} & set(production)
+    assert "note: AuditNote: ampflow init wrote no example in production: its required auditId" in init
+
+    dev = succeeded(app.ampflow("dev"))
+    assert "amplify_dev [development] succeeded" in dev
+    tasks = {task["title"]: task["id"] for task in app.items("Task")}
+    assert set(tasks) == {"[DEV] Write the report", "[DEV] Review it"}
+    (stored_stage,) = app.items("TaskStage")
+    assert stored_stage["taskId"] == tasks["[DEV] Write the report"]  # the id seeding gave the first task
+    assert app.items("AuditNote")[0]["auditId"] == "audit-1"
+    assert [author["id"] for author in app.items("Author")] == ["author-7"]

@@ -16,7 +16,7 @@ import yaml
 
 from ampflow_dagster.adoption.initialize import InitReport, initialize
 from ampflow_dagster.adoption.project_files import write_new_file
-from ampflow_dagster.adoption.seed_examples import seed_examples
+from ampflow_dagster.adoption.seed_examples import ExistingSeeds, seed_examples
 from ampflow_dagster.environments import DEFAULT_ENVIRONMENTS, ReconciliationSettings, load_config
 from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.project import Project
@@ -223,8 +223,82 @@ def test_init_with_no_models_writes_the_project_files_and_says_so(sample: Projec
     assert isinstance(report, InitReport) and {"ampflow.toml", "workspace.yaml", "dagster_home/dagster.yaml"} <= {o.path for o in report.written}
 
 
-def test_examples_fill_a_required_owner_and_say_when_a_reference_points_nowhere() -> None:
-    post = introspected_model("Post", {"id": ("ID", True), "slug": ("String", True)})  # no field for people: not seeded
+def related(model: dict, field: str, target: str, kind: str, names: list[str]) -> None:
+    """Add a relationship field to an introspected `model`: belongsTo names its own fields, hasMany/hasOne the target's."""
+    key = "targetNames" if kind == "BELONGS_TO" else "associatedWith"
+    model["fields"][field] = {
+        "name": field, "isArray": kind == "HAS_MANY", "isRequired": False, "attributes": [], "type": {"model": target},
+        "association": {"connectionType": kind, key: names},
+    }
+
+
+def cycle_schemas(task_stage_required: bool) -> dict:
+    """A task naming its current stage (optional), each stage naming its task; required both ways when asked."""
+    task = introspected_model("Task", {"id": ("ID", True), "title": ("String", True), "currentStageId": ("ID", task_stage_required)})
+    stage = introspected_model("TaskStage", {"id": ("ID", True), "name": ("String", True), "taskId": ("ID", True)})
+    note = introspected_model("StageNote", {"id": ("ID", True), "body": ("String", True), "stageId": ("ID", True)})
+    folder = introspected_model("Folder", {"id": ("ID", True), "name": ("String", True), "parentId": ("ID", False)})
+    related(task, "currentStage", "TaskStage", "BELONGS_TO", ["currentStageId"])
+    related(stage, "task", "Task", "BELONGS_TO", ["taskId"])
+    related(note, "stage", "TaskStage", "BELONGS_TO", ["stageId"])
+    related(folder, "children", "Folder", "HAS_MANY", ["parentId"])
+    return model_schemas({"models": {"Task": task, "TaskStage": stage, "StageNote": note, "Folder": folder}})
+
+
+def labels(schemas: dict) -> dict:
+    return {model: choose_label_field(schema).field for model, schema in schemas.items()}
+
+
+def test_an_optional_reference_in_a_cycle_is_set_once_both_examples_exist() -> None:
+    schemas = cycle_schemas(task_stage_required=False)
+    made = seed_examples(schemas, labels(schemas))
+    values = {model: example.values for model, example in made.examples.items()}
+    assert values["Task"] == {"id": "example-task", "title": "Example Task", "currentStageId": "example-task-stage"}
+    assert values["TaskStage"] == {"id": "example-task-stage", "name": "Example Task Stage", "taskId": "example-task"}
+    assert values["StageNote"]["stageId"] == "example-task-stage"
+    assert values["Folder"] == {"id": "example-folder", "name": "Example Folder"}  # not its own parent
+    assert made.not_written == {} and made.notes == []
+
+
+def test_a_cycle_of_required_references_gets_no_examples_and_says_why() -> None:
+    schemas = cycle_schemas(task_stage_required=True)
+    made = seed_examples(schemas, labels(schemas))
+    assert set(made.examples) == {"Folder"}
+    cycle = "required references form a cycle (Task.currentStageId -> TaskStage, TaskStage.taskId -> Task)"
+    assert made.not_written["Task"].startswith(cycle) and made.not_written["TaskStage"] == made.not_written["Task"]
+    assert made.not_written["StageNote"] == (
+        "its required stageId, the reference of StageNote.stage (belongsTo TaskStage), must name an item of TaskStage, "
+        "and ampflow writes no example TaskStage"
+    )
+
+
+def test_examples_name_the_first_item_of_existing_seed_files_which_also_breaks_a_required_cycle() -> None:
+    schemas = cycle_schemas(task_stage_required=True)
+    existing = {"Task": ExistingSeeds(("seed_data/development/Task.jsonl",), {"id": "task-1"})}
+    made = seed_examples(schemas, labels(schemas), existing)
+    assert "Task" not in made.examples  # its seed file is there already
+    assert made.examples["TaskStage"].values["taskId"] == "task-1"
+    assert made.examples["StageNote"].values["stageId"] == "example-task-stage"
+    empty = {"TaskStage": ExistingSeeds(("seed_data/development/TaskStage.json",), None, "seed_data/development/TaskStage.json holds no TaskStage that validates")}
+    made = seed_examples(schemas, labels(schemas), empty)
+    assert set(made.examples) == {"Folder"}
+    assert made.not_written["StageNote"].endswith("must name an item of TaskStage, and seed_data/development/TaskStage.json holds no TaskStage that validates")
+
+
+def test_an_example_is_the_parent_that_existing_seed_items_name() -> None:
+    schemas = cycle_schemas(task_stage_required=False)
+    stages = ExistingSeeds(("seed_data/development/TaskStage.jsonl",), {"id": "stage-1"}, names={"Task": [("t9",), ("t10",)]})
+    made = seed_examples(schemas, labels(schemas), {"TaskStage": stages})
+    assert made.examples["Task"].values == {"id": "t9", "title": "Example Task", "currentStageId": "stage-1"}
+    assert made.examples["StageNote"].values["stageId"] == "stage-1"
+    assert made.notes == [
+        "seed_data/development/TaskStage.jsonl name 2 Task items; the example Task is the first, id 't9': "
+        "add the others to Task's seed file, or seeding reports them missing."
+    ]
+
+
+def test_a_required_reference_to_a_model_without_items_leaves_its_model_without_an_example_unless_it_names_external_items() -> None:
+    post = introspected_model("Post", {"id": ("ID", True), "slug": ("String", True)})
     comment = introspected_model(
         "Comment",
         {"id": ("ID", True), "author": ("String", True), "postId": ("ID", True), "post": ({"model": "Post"}, False), "body": ("String", True)},
@@ -232,8 +306,11 @@ def test_examples_fill_a_required_owner_and_say_when_a_reference_points_nowhere(
     )
     comment["fields"]["post"]["association"] = {"connectionType": "BELONGS_TO", "targetNames": ["postId"]}
     schemas = model_schemas({"models": {"Post": post, "Comment": comment}})
-    assert choose_label_field(schemas["Post"]).field is None
-    made = seed_examples(schemas, {"Comment": choose_label_field(schemas["Comment"]).field})
+    comment_only = {"Comment": choose_label_field(schemas["Comment"]).field}  # Post is not seeded (a refused label field)
+    made = seed_examples(schemas, comment_only)
+    assert made.examples == {} and made.notes == []
+    assert made.not_written["Comment"].endswith("must name an item of Post, and ampflow does not seed Post")
+    made = seed_examples(schemas, comment_only, external_references=frozenset({"Comment"}))  # allow_external_references
     assert made.examples["Comment"].values == {
         "id": "example-comment", "author": "example-sub::example-user", "postId": "example-comment-post-id", "body": "Example Comment",
     }

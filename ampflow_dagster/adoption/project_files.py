@@ -106,8 +106,11 @@ def new_project_id(package_name: str) -> str:
     return f"{name}-{secrets.token_hex(4)}"
 
 
-def ampflow_toml(project_id: str, choices: dict[str, LabelChoice], unlabeled_help: dict[str, str]) -> str:
-    """ampflow.toml for a new app: its project_id, the default environments, each model's label field and why, the schedule commented."""
+def ampflow_toml(
+    project_id: str, choices: dict[str, LabelChoice], unlabeled_help: dict[str, str], not_written: dict[str, list[str]] | None = None,
+) -> str:
+    """ampflow.toml for a new app: its project_id, the default environments, each model's label field and why (and why
+    init wrote no example of it, in `not_written`), the schedule commented."""
     lines = [
         "# ampflow's configuration for this Amplify Gen 2 app.",
         "",
@@ -137,12 +140,13 @@ def ampflow_toml(project_id: str, choices: dict[str, LabelChoice], unlabeled_hel
     ]
     for model, choice in choices.items():
         lines.append("")
+        no_example = [line for why in (not_written or {}).get(model, ()) for line in _comment(why)]
         if choice.field is not None:
-            lines += _comment(f"{model}: {choice.reason}.")
+            lines += [*_comment(f"{model}: {choice.reason}."), *no_example]
             lines += [f"[models.{model}]", f"label_field = {_toml_value(choice.field)}"]
         else:
             why = f"{model}'s seed items carry no prefix: {choice.reason}." if not choice.configured else f"{model} is not seeded: {choice.reason}"
-            lines += _comment(f"{why} {unlabeled_help.get(model, '')}".strip())
+            lines += [*_comment(f"{why} {unlabeled_help.get(model, '')}".strip()), *no_example]
             lines += [f"# [models.{model}]", '# label_field = "..."']
     defaults = ReconciliationSettings()
     lines += [
