@@ -25,7 +25,7 @@ from ampflow_dagster.defs.checks import (
     DEFAULT_AUTHORIZATION_MODE,
     LIST_QUERIES,
     SEED_COUNT,
-    authorization_result,
+    authorization_results,
     authorization_spec,
     list_queries_not_asked,
     list_queries_result,
@@ -398,7 +398,7 @@ def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Asset
                 "models": len(desired.model_introspection.get("models", {})),
                 "target": workspace.target.kind,
             },
-            check_results=[authorization_result(authorization_modes(desired))]
+            check_results=authorization_results(authorization_modes(desired), context.log.info)
             if selected(context, API_CLIENT, DEFAULT_AUTHORIZATION_MODE) else [],
         )
 

@@ -20,6 +20,7 @@ import dagster as dg
 
 from ampflow_dagster.client.outputs import DataApi
 from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.progress import Log
 from ampflow_dagster.names import API_CLIENT, VERIFIED_TABLES, seeded_asset_name
 from ampflow_dagster.verification.graphql_api import ListQueryCheck
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
@@ -266,17 +267,20 @@ def seed_count_result(environment: str, count: SeedCount) -> dg.AssetCheckResult
     )
 
 
+def authorization_results(modes: AuthorizationModes, log: Log) -> list[dg.AssetCheckResult]:
+    """The `default_authorization_mode` result; none (the check is not evaluated) for a backend without a data API."""
+    if not modes.default:
+        log(f"{DEFAULT_AUTHORIZATION_MODE} not evaluated: the backend declares no data API (no defineData in defineBackend).")
+        return []
+    return [authorization_result(modes)]
+
+
 def authorization_result(modes: AuthorizationModes) -> dg.AssetCheckResult:
     metadata = {
         "default_mode": modes.client_default,
-        "appsync_authentication_type": modes.default or "none",
+        "appsync_authentication_type": modes.default,
         "additional_modes": ", ".join(modes.additional) or "none",
     }
-    if not modes.default:
-        return dg.AssetCheckResult(
-            check_name=DEFAULT_AUTHORIZATION_MODE, passed=True, metadata=metadata,
-            description="The backend declares no data API (no defineData in defineBackend): no authorization mode to check.",
-        )
     if modes.default_is_iam:
         return dg.AssetCheckResult(
             check_name=DEFAULT_AUTHORIZATION_MODE, passed=False, severity=dg.AssetCheckSeverity.WARN,
