@@ -16,8 +16,8 @@ from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from ampflow_dagster.targets.aws import AwsSettings
 
 from cli import ampflow
-from cloud import API_IDS, BRANCH, SANDBOX, Cloud
-from conftest import App, failure_text, materialized
+from cloud import API_IDS, Cloud
+from conftest import LONG_BRANCH, App, failure_text, materialized
 
 def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, instance, cloud: Cloud) -> None:
     cloud.expect("sandbox")
@@ -27,13 +27,13 @@ def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, inst
     assert deploy_call["argv"][5:] == ["--outputs-out-dir", str(app.root / "clients" / "development")]
     assert Path(deploy_call["cwd"]) == app.root
     assert assets["backend_deployment"]["deployment"] == "deployed" and assets["backend_deployment"]["tables_created"] == 5
-    assert SANDBOX.stack_name() in assets["backend_deployment"]["console"]
+    assert cloud.stack_name("sandbox") in assets["backend_deployment"]["console"]
     assert assets["verified_tables"]["table_count"] == 5
     todos = cloud.client("dynamodb").scan(TableName=f"Todo-{API_IDS['sandbox']}-NONE")["Items"]
     assert sorted(item["content"]["S"] for item in todos)[0].startswith("[DEV] ")
     generate = [call["argv"][:3] for call in cloud.calls()[1:]]
     assert generate == [["ampx", "generate", "outputs"], ["ampx", "generate", "graphql-client-code"]]
-    assert all(SANDBOX.stack_name() in call["argv"] for call in cloud.calls()[1:])
+    assert all(cloud.stack_name("sandbox") in call["argv"] for call in cloud.calls()[1:])
     outputs = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
     assert API_IDS["sandbox"] in outputs["data"]["url"]
 
@@ -42,9 +42,9 @@ def test_branch_deploy_runs_pipeline_deploy_with_ci(app: App, instance, cloud: C
     cloud.expect("branch")
     app.materialize("production", instance, selection=["backend_deployment", "verified_tables"])
     call = cloud.calls()[0]
-    assert call["argv"][:6] == ["ampx", "pipeline-deploy", "--branch", "main", "--app-id", "d1a2b3c4d5e6f7"]
+    assert call["argv"][:6] == ["ampx", "pipeline-deploy", "--branch", LONG_BRANCH, "--app-id", "d1a2b3c4d5e6f7"]
     assert call["env"]["CI"] == "1"
-    assert cloud.client("cloudformation").describe_stacks(StackName=BRANCH.stack_name())["Stacks"]
+    assert cloud.client("cloudformation").describe_stacks(StackName=cloud.stack_name("branch"))["Stacks"]
 
 
 def test_nonzero_exit_fails_the_deployment(app: App, instance, cloud: Cloud) -> None:
@@ -72,7 +72,7 @@ def test_exit_zero_with_a_failed_stack_reports_cloudformations_reasons(app: App,
     cloud.expect("sandbox", mode="report_failure_exit_zero")
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
     workspace.desired()
-    stack = SANDBOX.stack_name()
+    stack = cloud.stack_name("sandbox")
     stack_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1"
     nested_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}-data-ABC/2"
     cloudformation = workspace.target.client("cloudformation")
@@ -159,4 +159,4 @@ def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, ins
     assert deleted.returncode == 0, deleted.stderr
     assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", "devbox"]
     stacks = cloud.client("cloudformation").describe_stacks()["Stacks"]
-    assert SANDBOX.stack_name() not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert cloud.stack_name("sandbox") not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]

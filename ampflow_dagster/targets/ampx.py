@@ -64,7 +64,9 @@ class AmpxTarget(DeployTarget):
         return environment
 
     def stack_name(self) -> str:
-        return self.backend_identifier(self.project.package_name()).stack_name()
+        """The backend's root stack: as synthesis named it (Amplify's own code did), else by ampflow's port of
+        Amplify's rule (synthesis/backend_identifier.py) where nothing was synthesized yet."""
+        return self.synthesized_stack or self.backend_identifier(self.project.package_name()).stack_name()
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

@@ -47,6 +47,11 @@ class DeployTarget(ABC):
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
+        self.synthesized_stack: str | None = None  # the backend's root stack as synthesis named it, once known
+
+    def use_synthesis(self, desired: DesiredBackend) -> None:
+        """Take names from what Amplify synthesized for this environment (its root stack) from now on."""
+        self.synthesized_stack = desired.stack_name
 
     @abstractmethod
     def backend_identifier(self, namespace: str) -> BackendIdentifier:
