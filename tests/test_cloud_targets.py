@@ -19,6 +19,7 @@ from ampflow_dagster.targets.aws import AwsSettings
 from cli import ampflow
 from cloud import API_IDS, Cloud
 from conftest import LONG_BRANCH, App, failure_text, materialized
+from fakes.dynamodb_proxy import FaultProxy
 
 def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, instance, cloud: Cloud) -> None:
     cloud.expect("sandbox")
@@ -227,3 +228,19 @@ def test_a_missing_stack_plans_every_table_as_new(app: App, cloud: Cloud) -> Non
             {"StackName": stack, "StackId": stack_id, "StackStatus": "CREATE_IN_PROGRESS", "CreationTime": started}]})
         plan = workspace.target.plan(workspace.desired(), force=False)
     assert {change.action for change in plan} == {"create"} and len(plan) == len(tables)
+
+
+def test_a_denied_stack_read_reaches_the_user_and_ampx_never_runs(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:
+    """The same through `ampflow plan` and `ampflow deploy`, with AWS's refusal on the wire (no Stubber)."""
+    cloud.expect("branch")
+    app.materialize("production", instance, selection=["backend_deployment"])
+    calls_before = len(cloud.calls())
+    with FaultProxy(cloud.endpoint) as proxy:
+        proxy.refuse["DescribeStacks"] = (403, "AccessDenied", DENIED.format("cloudformation:DescribeStacks"))
+        for command in ("plan", "deploy"):
+            run = ampflow(app.root, command, "production", dagster_home=tmp_path / "home",
+                          env={"AWS_ENDPOINT_URL": proxy.endpoint})
+            shown = run.stdout + run.stderr
+            assert run.returncode != 0 and "[AccessDenied]" in shown, shown
+            assert "cloudformation:DescribeStacks" in shown and "<new API>" not in shown  # no all-`create` plan
+    assert proxy.injected >= 2 and len(cloud.calls()) == calls_before
