@@ -59,6 +59,16 @@ class DeploymentError(AmpflowError):
     code = "DeploymentError"
 
 
+class NotDeployed(DeploymentError):
+    """The environment's backend has never been deployed: its stack does not exist, or has no data API id yet.
+
+    A fact read from AWS, never a guess: a target raises it only after AWS answered that the stack is
+    missing (`DeployTarget.deployed_api_id` returned None). Any failure to read the stack is its own error.
+    """
+
+    code = "NotDeployed"
+
+
 class VerificationError(AmpflowError):
     """Live tables do not match what the backend declares."""
 

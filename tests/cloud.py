@@ -12,7 +12,8 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
-from conftest import CLOUD_IDENTIFIERS, App
+from conftest import CLOUD_IDENTIFIERS, LONG_BRANCH, App
+from fakes.amplify_names import amplify_stack_name
 
 SANDBOX, BRANCH = CLOUD_IDENTIFIERS
 API_IDS = {"sandbox": "sbx4n7q2w9e5r1t6y3u8i0o2pa", "branch": "brn1q2w3e4r5t6y7u8i9o0p1as"}
@@ -27,13 +28,13 @@ protected = false
 [environments.production]
 prefix = "[PROD]"
 target = "branch"
-branch = "main"
+branch = "{branch}"
 app_id = "d1a2b3c4d5e6f7"
 protected = true
 
 [models.InventoryItem]
 label_field = "name"
-"""
+""".replace("{branch}", LONG_BRANCH)
 
 
 class Cloud:
@@ -45,14 +46,20 @@ class Cloud:
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
 
     def expect(self, kind: str, mode: str = "success") -> None:
-        """What the next `npx ampx` deploy does: create the stack for `kind`, or fail as `mode` says."""
-        identifier = SANDBOX if kind == "sandbox" else BRANCH
+        """What the next `npx ampx` deploy does: create the stack for `kind`, or fail as `mode` says.
+
+        The fake names the stack itself, from its arguments, as Amplify does (tests/fakes/amplify_names.py).
+        """
         desired = EnvironmentWorkspace.open(self.app.project, "development" if kind == "sandbox" else "production",
                                             AwsSettings()).desired()
         self.spec_file.write_text(json.dumps({
-            "mode": mode, "stack_name": identifier.stack_name(), "api_id": API_IDS[kind],
-            "tables": table_properties(desired, API_IDS[kind]),
+            "mode": mode, "api_id": API_IDS[kind], "tables": table_properties(desired, API_IDS[kind]),
         }))
+
+    def stack_name(self, kind: str) -> str:
+        """The root stack of `kind`'s backend as Amplify itself names it (never ampflow's computation)."""
+        identifier = SANDBOX if kind == "sandbox" else BRANCH
+        return amplify_stack_name(self.app.root, identifier.namespace, identifier.name, identifier.type)
 
     def calls(self) -> list[dict[str, Any]]:
         if not self.log_file.exists():

@@ -28,9 +28,11 @@ from ampflow_dagster.targets.emulator import EmbeddedEmulator
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 REPO = Path(__file__).resolve().parents[1]
+# The branch is 68 characters long: Amplify cuts a stack name's branch part to 50 alphanumerics.
+LONG_BRANCH = "feature/stack-names-keep-fifty-alphanumerics-of-a-long-branch-name12"
 CLOUD_IDENTIFIERS = (
     BackendIdentifier("ampflow-sample-app", "devbox", "sandbox"),
-    BackendIdentifier("d1a2b3c4d5e6f7", "main", "branch"),
+    BackendIdentifier("d1a2b3c4d5e6f7", LONG_BRANCH, "branch"),
 )
 APP_FILES = ("amplify", "seed_data", "ampflow.toml", "package.json", "package-lock.json")
 GENERATED = shutil.ignore_patterns("node_modules", ".amplify", "cdk.out", "__pycache__")

@@ -7,17 +7,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.errors import AmpflowError, DeploymentError, NotDeployed
 from ampflow_dagster.staleness import DeployedState
-from ampflow_dagster.workflow.deployment import deploy_backend
+from ampflow_dagster.workflow.deployment import deploy_backend, plan_deployment
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 from ampflow_dagster.targets.aws import AwsSettings
 
 from cli import ampflow
-from cloud import API_IDS, BRANCH, SANDBOX, Cloud
-from conftest import App, failure_text, materialized
+from cloud import API_IDS, Cloud
+from conftest import LONG_BRANCH, App, failure_text, materialized
+from fakes.dynamodb_proxy import FaultProxy
 
 def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, instance, cloud: Cloud) -> None:
     cloud.expect("sandbox")
@@ -27,13 +29,13 @@ def test_sandbox_deploys_with_ampx_and_tables_come_from_the_stack(app: App, inst
     assert deploy_call["argv"][5:] == ["--outputs-out-dir", str(app.root / "clients" / "development")]
     assert Path(deploy_call["cwd"]) == app.root
     assert assets["backend_deployment"]["deployment"] == "deployed" and assets["backend_deployment"]["tables_created"] == 5
-    assert SANDBOX.stack_name() in assets["backend_deployment"]["console"]
+    assert cloud.stack_name("sandbox") in assets["backend_deployment"]["console"]
     assert assets["verified_tables"]["table_count"] == 5
     todos = cloud.client("dynamodb").scan(TableName=f"Todo-{API_IDS['sandbox']}-NONE")["Items"]
     assert sorted(item["content"]["S"] for item in todos)[0].startswith("[DEV] ")
     generate = [call["argv"][:3] for call in cloud.calls()[1:]]
     assert generate == [["ampx", "generate", "outputs"], ["ampx", "generate", "graphql-client-code"]]
-    assert all(SANDBOX.stack_name() in call["argv"] for call in cloud.calls()[1:])
+    assert all(cloud.stack_name("sandbox") in call["argv"] for call in cloud.calls()[1:])
     outputs = json.loads((app.root / "clients" / "development" / "amplify_outputs.json").read_text())
     assert API_IDS["sandbox"] in outputs["data"]["url"]
 
@@ -42,9 +44,9 @@ def test_branch_deploy_runs_pipeline_deploy_with_ci(app: App, instance, cloud: C
     cloud.expect("branch")
     app.materialize("production", instance, selection=["backend_deployment", "verified_tables"])
     call = cloud.calls()[0]
-    assert call["argv"][:6] == ["ampx", "pipeline-deploy", "--branch", "main", "--app-id", "d1a2b3c4d5e6f7"]
+    assert call["argv"][:6] == ["ampx", "pipeline-deploy", "--branch", LONG_BRANCH, "--app-id", "d1a2b3c4d5e6f7"]
     assert call["env"]["CI"] == "1"
-    assert cloud.client("cloudformation").describe_stacks(StackName=BRANCH.stack_name())["Stacks"]
+    assert cloud.client("cloudformation").describe_stacks(StackName=cloud.stack_name("branch"))["Stacks"]
 
 
 def test_nonzero_exit_fails_the_deployment(app: App, instance, cloud: Cloud) -> None:
@@ -72,7 +74,7 @@ def test_exit_zero_with_a_failed_stack_reports_cloudformations_reasons(app: App,
     cloud.expect("sandbox", mode="report_failure_exit_zero")
     workspace = EnvironmentWorkspace.open(app.project, "development", AwsSettings())
     workspace.desired()
-    stack = SANDBOX.stack_name()
+    stack = cloud.stack_name("sandbox")
     stack_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1"
     nested_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}-data-ABC/2"
     cloudformation = workspace.target.client("cloudformation")
@@ -159,4 +161,86 @@ def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, ins
     assert deleted.returncode == 0, deleted.stderr
     assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", "devbox"]
     stacks = cloud.client("cloudformation").describe_stacks()["Stacks"]
-    assert SANDBOX.stack_name() not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert cloud.stack_name("sandbox") not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+
+
+# "Not deployed" is what AWS answers, never what a failed read is taken for.
+
+DENIED = "User: arn:aws:sts::123456789012:assumed-role/ci/deployer is not authorized to perform: {}"
+PLANNING_FAILURES = {
+    "stack-throttled": ("cloudformation", "describe_stacks", "Throttling", "Rate exceeded", 400, "Throttled"),
+    "stack-500": ("cloudformation", "describe_stacks", "InternalFailure", "An internal error occurred", 500, "AwsRequestFailed"),
+    "stack-denied": ("cloudformation", "describe_stacks", "AccessDenied", DENIED.format("cloudformation:DescribeStacks"),
+                     403, "AccessDenied"),
+    "table-denied": ("dynamodb", "describe_table", "AccessDeniedException", DENIED.format("dynamodb:DescribeTable"),
+                     400, "AccessDenied"),
+    "table-500": ("dynamodb", "describe_table", "InternalServerError", "Internal server error", 500, "AwsRequestFailed"),
+}
+
+
+@pytest.mark.parametrize(("service", "operation", "aws_code", "aws_message", "status", "code"),
+                         PLANNING_FAILURES.values(), ids=PLANNING_FAILURES)
+def test_a_plan_that_could_not_be_read_stops_the_protected_deployment(
+    app: App, instance, cloud: Cloud, service: str, operation: str, aws_code: str, aws_message: str, status: int, code: str,
+) -> None:
+    """Before: any failure reading the stack but throttling and denial read as "no stack yet": every table
+    planned `create`, the destructive guard passed, no backup was taken, and ampx deployed production."""
+    cloud.expect("branch")
+    app.materialize("production", instance, selection=["backend_deployment"])  # the stack and its tables exist
+    calls_before = len(cloud.calls())
+    for run in (deploy_backend, plan_deployment):
+        workspace = EnvironmentWorkspace.open(app.project, "production", AwsSettings())
+        tables = len(workspace.desired().tables)
+        logged: list[str] = []
+        with Stubber(workspace.target.client(service)) as stubber:
+            for _ in range(tables if operation == "describe_table" else 1):  # the tables are described concurrently
+                stubber.add_client_error(operation, aws_code, aws_message, http_status_code=status)
+            with pytest.raises(AmpflowError) as raised:
+                if run is deploy_backend:
+                    deploy_backend(workspace, deployed=DeployedState(), force=False, allow_destructive=False,
+                                   log=logged.append)
+                else:
+                    plan_deployment(workspace)
+        error = raised.value
+        assert error.code == code, str(error)
+        assert "environment 'production'" in error.message and aws_code in error.message
+        assert not isinstance(error, NotDeployed) and isinstance(error.__cause__, ClientError)
+        assert not any(line.startswith("Plan:") for line in logged)  # no plan was made, let alone a `create` one
+    assert len(cloud.calls()) == calls_before  # ampx never ran
+    assert cloud.client("dynamodb").list_backups()["BackupSummaries"] == []
+
+
+def test_a_missing_stack_plans_every_table_as_new(app: App, cloud: Cloud) -> None:
+    workspace = EnvironmentWorkspace.open(app.project, "production", AwsSettings())
+    tables = sorted(workspace.desired().tables)
+    plan = plan_deployment(workspace)  # moto's CloudFormation answers "Stack with id ... does not exist"
+    assert sorted(change.model for change in plan) == tables and {change.action for change in plan} == {"create"}
+    with pytest.raises(NotDeployed) as raised:
+        workspace.target.api_id()
+    assert raised.value.code == "NotDeployed" and f"stack {cloud.stack_name('branch')} does not exist" in raised.value.message
+
+    stack = cloud.stack_name("branch")
+    stack_id = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1"
+    started = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    workspace = EnvironmentWorkspace.open(app.project, "production", AwsSettings())
+    with Stubber(workspace.target.client("cloudformation")) as stubber:  # the first deployment is still creating it
+        stubber.add_response("describe_stacks", {"Stacks": [
+            {"StackName": stack, "StackId": stack_id, "StackStatus": "CREATE_IN_PROGRESS", "CreationTime": started}]})
+        plan = workspace.target.plan(workspace.desired(), force=False)
+    assert {change.action for change in plan} == {"create"} and len(plan) == len(tables)
+
+
+def test_a_denied_stack_read_reaches_the_user_and_ampx_never_runs(app: App, instance, cloud: Cloud, tmp_path: Path) -> None:
+    """The same through `ampflow plan` and `ampflow deploy`, with AWS's refusal on the wire (no Stubber)."""
+    cloud.expect("branch")
+    app.materialize("production", instance, selection=["backend_deployment"])
+    calls_before = len(cloud.calls())
+    with FaultProxy(cloud.endpoint) as proxy:
+        proxy.refuse["DescribeStacks"] = (403, "AccessDenied", DENIED.format("cloudformation:DescribeStacks"))
+        for command in ("plan", "deploy"):
+            run = ampflow(app.root, command, "production", dagster_home=tmp_path / "home",
+                          env={"AWS_ENDPOINT_URL": proxy.endpoint})
+            shown = run.stdout + run.stderr
+            assert run.returncode != 0 and "[AccessDenied]" in shown, shown
+            assert "cloudformation:DescribeStacks" in shown and "<new API>" not in shown  # no all-`create` plan
+    assert proxy.injected >= 2 and len(cloud.calls()) == calls_before

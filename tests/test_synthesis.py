@@ -16,7 +16,8 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.tables.live import read_live_table
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
-from conftest import App, copy_app
+from conftest import CLOUD_IDENTIFIERS, LONG_BRANCH, REPO, App, copy_app
+from fakes.amplify_names import amplify_stack_names
 
 
 def desired(root: Path, environment: str = "development"):
@@ -46,6 +47,37 @@ def test_synthesis_reads_every_table_with_keys_indexes_and_overrides(synthesized
     assert backend.stack_name == BackendIdentifier("ampflow-sample-app", "development", "sandbox").stack_name()
     assert set(backend.model_introspection["models"]) == set(backend.tables)
     assert "createTodo" in backend.statements["mutations.graphql"]
+
+
+LONG_SANDBOX = "sandbox-identifiers-from-a-username-can-run-past-fifty-characters-xy"
+STACK_NAME_CASES = [
+    BackendIdentifier("d1a2b3c4d5e6f7", LONG_BRANCH, "branch"),  # 68 characters: the name part is cut to 50
+    BackendIdentifier("ampflow-sample-app", LONG_SANDBOX, "sandbox"),  # 68 characters
+    BackendIdentifier("@acme/" + "storefront-" * 11, "devbox", "sandbox"),  # a namespace cut to what 128 leaves
+    BackendIdentifier("@acme/" + "storefront-" * 11, LONG_SANDBOX, "sandbox"),  # both cut
+    BackendIdentifier("ampflow-sample-app", "devbox", "sandbox"),
+    BackendIdentifier("d1a2b3c4d5e6f7", "release/2.0_rc-1", "branch"),
+]
+
+
+def test_stack_names_are_the_ones_amplify_computes() -> None:
+    """ampflow's port of the naming rule, against Amplify's own BackendIdentifierConversions.toStackName."""
+    assert len(LONG_BRANCH) == len(LONG_SANDBOX) == 68
+    amplify = amplify_stack_names(REPO, [(i.namespace, i.name, i.type) for i in STACK_NAME_CASES])
+    assert [identifier.stack_name() for identifier in STACK_NAME_CASES] == amplify
+    assert all(len(name) <= 128 for name in amplify) and max(len(name) for name in amplify) > 120
+
+
+def test_synthesis_names_the_root_stack_as_amplify_does(cloud_backends: Path, tmp_path: Path) -> None:
+    """The synthesized root stack (Amplify's own name) is the one ampflow computes, for long names too."""
+    branch = synthesize(Project(cloud_backends), CLOUD_IDENTIFIERS[1])
+    assert CLOUD_IDENTIFIERS[1].name == LONG_BRANCH and branch.stack_name == CLOUD_IDENTIFIERS[1].stack_name()
+    copy_app(tmp_path / "app")
+    package = tmp_path / "app" / "package.json"
+    package.write_text(package.read_text().replace('"name": "ampflow-sample-app"', f'"name": "{STACK_NAME_CASES[3].namespace}"', 1))
+    sandbox = synthesize(Project(tmp_path / "app"), STACK_NAME_CASES[3])
+    assert sandbox.stack_name == amplify_stack_names(REPO, [(STACK_NAME_CASES[3].namespace, LONG_SANDBOX, "sandbox")])[0]
+    assert sandbox.stack_name == STACK_NAME_CASES[3].stack_name() and sandbox.tables
 
 
 def test_desired_tables_equal_the_deployed_tables(app: App, instance) -> None:

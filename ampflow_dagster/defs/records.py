@@ -137,4 +137,7 @@ def cached_desired(workspace: Any, fingerprint: str) -> Any:
         variables = workspace.environment.synthesis_variables()
     except AmpflowError:  # a variable is missing: nothing was synthesized with it
         return None
-    return cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint, variables)
+    desired = cached_synthesis(project, workspace.target.backend_identifier(project.package_name()), fingerprint, variables)
+    if desired is not None:
+        workspace.target.use_synthesis(desired)
+    return desired

@@ -23,11 +23,11 @@ class LiveTable:
 
 
 def read_live_table(client: Any, name: str, model: str) -> LiveTable | None:
-    """The table as DynamoDB describes it, or None if it does not exist."""
+    """The table as DynamoDB describes it, or None if DynamoDB says it does not exist (any other failure is raised)."""
     try:
         table = client.describe_table(TableName=name)["Table"]
     except ClientError as error:
-        if row_for(error).code == "ResourceNotFound":
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None
         raise
     try:

@@ -21,7 +21,7 @@ from ampflow_dagster.aws_errors import (
     AMPX_FALLBACK, AwsPlace, Context, FailureRow, ampx_error, aws_error, aws_failures, build, row_named,
 )
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import AmpflowError, DeploymentError
+from ampflow_dagster.errors import AmpflowError, DeploymentError, NotDeployed
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -52,6 +52,7 @@ class AmpxTarget(DeployTarget):
         )
         self._clients: dict[str, Any] = {}
         self._api_id: str | None = None
+        self._stack_found = False
 
     # What differs between sandbox and branch.
     def deploy_command(self) -> list[str]:
@@ -64,7 +65,9 @@ class AmpxTarget(DeployTarget):
         return environment
 
     def stack_name(self) -> str:
-        return self.backend_identifier(self.project.package_name()).stack_name()
+        """The backend's root stack: as synthesis named it (Amplify's own code did), else by ampflow's port of
+        Amplify's rule (synthesis/backend_identifier.py) where nothing was synthesized yet."""
+        return self.synthesized_stack or self.backend_identifier(self.project.package_name()).stack_name()
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -89,17 +92,23 @@ class AmpxTarget(DeployTarget):
         with self._aws(f"Reading stack {self.stack_name()}"):
             return stack_status(self.client("cloudformation"), self.stack_name())
 
-    def api_id(self) -> str:
+    def deployed_api_id(self) -> str | None:
+        """The stack's awsAppsyncApiId output; None only when CloudFormation says the stack does not exist or the
+        stack has no such output yet. A stack that could not be read raises its ampflow error (aws_errors.FAILURES)."""
         if self._api_id is None:
             status, outputs = self._stack_status()
-            if status is None or not outputs.get("awsAppsyncApiId"):
-                raise DeploymentError(
-                    f"Environment '{self.environment.name}' has no deployed data API: stack {self.stack_name()} "
-                    f"{'does not exist' if status is None else 'has no awsAppsyncApiId output'} in {self.aws.region()}.",
-                    f"Deploy it first: ampflow deploy {self.environment.name}.",
-                )
-            self._api_id = outputs["awsAppsyncApiId"]
+            self._api_id, self._stack_found = outputs.get("awsAppsyncApiId") or None, status is not None
         return self._api_id
+
+    def api_id(self) -> str:
+        api_id = self.deployed_api_id()
+        if api_id is None:
+            raise NotDeployed(
+                f"Environment '{self.environment.name}' has no deployed data API: stack {self.stack_name()} "
+                f"{'has no awsAppsyncApiId output' if self._stack_found else 'does not exist'} in {self.aws.region()}.",
+                f"Deploy it first: ampflow deploy {self.environment.name}.",
+            )
+        return api_id
 
     def cognito_client(self) -> Any:
         return self.client("cognito-idp")
@@ -183,11 +192,10 @@ class AmpxTarget(DeployTarget):
         return report
 
     def _live_specs(self, desired: DesiredBackend) -> dict[str, Any]:
-        try:
-            self._api_id = None
-            return {model: live.spec if live else None for model, live in self.live_tables(desired).items()}
-        except DeploymentError:  # not deployed yet
+        self._api_id = None
+        if self.deployed_api_id() is None:  # not deployed yet: no tables
             return {}
+        return {model: live.spec if live else None for model, live in self.live_tables(desired).items()}
 
     def _deployment_failure(self, returncode: int, status: str | None, output: str) -> AmpflowError:
         """What failed, from ampx's own error (aws_errors.FAILURES) and CloudFormation's failure events."""

@@ -10,7 +10,7 @@ from typing import Any
 from ampflow_dagster.aws_errors import AwsPlace
 from ampflow_dagster.client.outputs import DataApi
 from ampflow_dagster.environments import Environment
-from ampflow_dagster.errors import DeploymentError, DestroyRefused
+from ampflow_dagster.errors import DestroyRefused
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.isolation import EnvironmentGate
@@ -47,6 +47,11 @@ class DeployTarget(ABC):
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
+        self.synthesized_stack: str | None = None  # the backend's root stack as synthesis named it, once known
+
+    def use_synthesis(self, desired: DesiredBackend) -> None:
+        """Take names from what Amplify synthesized for this environment (its root stack) from now on."""
+        self.synthesized_stack = desired.stack_name
 
     @abstractmethod
     def backend_identifier(self, namespace: str) -> BackendIdentifier:
@@ -54,7 +59,15 @@ class DeployTarget(ABC):
 
     @abstractmethod
     def api_id(self) -> str:
-        """The data API's id, which names every model table of this environment."""
+        """The data API's id, which names every model table of this environment (NotDeployed if there is none yet)."""
+
+    def deployed_api_id(self) -> str | None:
+        """The data API's id, or None when AWS answered that the backend is not deployed (no stack, no API id yet).
+
+        Any failure to find out is raised, never taken for "not deployed": a plan read from a stack that
+        could not be read would list every table as new and let a protected environment be deployed unguarded.
+        """
+        return self.api_id()
 
     @abstractmethod
     def dynamodb_client(self) -> Any:
@@ -77,9 +90,8 @@ class DeployTarget(ABC):
 
     def plan(self, desired: DesiredBackend, *, force: bool) -> list[PlannedChange]:
         """What deploying `desired` would do to each table, without changing anything."""
-        try:
-            api_id = self.api_id()
-        except DeploymentError:  # never deployed: every table is new
+        api_id = self.deployed_api_id()
+        if api_id is None:  # AWS says it was never deployed: every table is new
             return [PlannedChange(model, f"{model}-<new API>-NONE", "create", "new table") for model in sorted(desired.tables)]
         live = self.live_tables(desired)
         names = {model: table_name(model, api_id) for model in desired.tables}
@@ -147,6 +159,8 @@ class DeployTarget(ABC):
 
     def drift(self, desired: DesiredBackend) -> list[str]:
         """Why the live tables do not match `desired`; empty when they do."""
+        if desired.tables and self.deployed_api_id() is None:
+            return ["the backend is not deployed (no stack, or no data API id yet)"]
         reasons = []
         for model, live in self.live_tables(desired).items():
             if live is None:

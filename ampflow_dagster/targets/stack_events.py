@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ CASCADES = (
     "Nested stack",
 )
 MAX_NESTED_STACKS = 50
+# CloudFormation has no error code of its own for a missing stack, only this ValidationError message.
+STACK_MISSING = re.compile(r"^Stack with id \S+ does not exist$")
 
 
 @dataclass(frozen=True)
@@ -40,15 +43,25 @@ class FailedEvent:
 
 
 def stack_status(cloudformation: Any, stack_name: str) -> tuple[str | None, dict[str, str]]:
-    """(status, outputs) of a stack, or (None, {}) if it does not exist."""
+    """(status, outputs) of a stack, or (None, {}) if CloudFormation says it does not exist.
+
+    Only that answer means "no stack": throttling, a 5xx, a denied request and every other failure
+    is raised, so nothing can take a stack it could not read for one that is not there.
+    """
     try:
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     except ClientError as error:
-        if row_for(error).code == "ResourceNotFound":
+        if stack_missing(error):
             return None, {}
         raise  # the caller names the environment it was reading for (aws_errors.aws_failures)
     outputs = {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
     return stack["StackStatus"], outputs
+
+
+def stack_missing(error: ClientError) -> bool:
+    """CloudFormation's answer for a stack that does not exist: a ValidationError "Stack with id X does not exist"."""
+    aws = error.response.get("Error", {})
+    return aws.get("Code") == "ValidationError" and bool(STACK_MISSING.search(aws.get("Message", "")))
 
 
 def failed_events(cloudformation: Any, stack_name: str) -> list[FailedEvent]:

@@ -75,7 +75,9 @@ def deploy_backend(
     target = workspace.target
     with workspace.exclusive(), workspace.aws_failures(f"Deploying to {target.kind} target", f"ampflow deploy {name}"):
         target.preflight(log)
-        plan = target.plan(desired, force=force)
+        # A plan that could not be read stops the deployment here, before anything is backed up or changed.
+        with workspace.aws_failures("Planning the deployment (reading the stack and its live tables)", f"ampflow deploy {name}"):
+            plan = target.plan(desired, force=force)
         log("Plan:\n" + plan_text(plan))
         losing = guard_destructive_changes(
             plan, workspace.environment, allow_destructive=allow_destructive, automated=automated

@@ -42,7 +42,9 @@ class EnvironmentWorkspace:
 
     def desired(self) -> DesiredBackend:
         identifier = self.target.backend_identifier(self.project.package_name())
-        return synthesize(self.project, identifier, self.fingerprint(), self.environment.synthesis_variables())
+        desired = synthesize(self.project, identifier, self.fingerprint(), self.environment.synthesis_variables())
+        self.target.use_synthesis(desired)
+        return desired
 
     def aws_failures(self, doing: str, command: str, default: type[AmpflowError] = DeploymentError) -> AbstractContextManager[None]:
         """AWS failures inside become ampflow's errors naming this environment and where its requests went."""

@@ -1,4 +1,5 @@
-"""A loopback proxy in front of a moto server that injects DynamoDB faults into BatchWriteItem calls."""
+"""A loopback proxy in front of a moto server that injects faults: DynamoDB's into BatchWriteItem calls, and
+refusals of Query-protocol actions (CloudFormation's DescribeStacks, say) as AWS words them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import http.client
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
 
 THROTTLED = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
              "message": "The level of configured provisioned throughput for the table was exceeded."}
@@ -19,6 +21,7 @@ class FaultProxy:
         self.leave_unprocessed = 0  # answer this many with every item unprocessed
         self.drop = 0  # acknowledge this many without passing them on: writes DynamoDB reports done and never keeps
         self.injected = 0
+        self.refuse: dict[str, tuple[int, str, str]] = {}  # Query-protocol Action -> (status, code, message), every call
         self._lock = threading.Lock()
         proxy = self
 
@@ -26,17 +29,22 @@ class FaultProxy:
             def log_message(self, *arguments):  # quiet
                 pass
 
+            def answer(self, status, content_type, data):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                refusal = proxy._refusal(body)
+                if refusal is not None:
+                    self.answer(refusal[0], "text/xml", refusal[1])
+                    return
                 fault = proxy._fault(self.headers.get("X-Amz-Target", ""), body)
                 if fault is not None:
-                    status, payload = fault
-                    data = json.dumps(payload).encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/x-amz-json-1.0")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self.answer(fault[0], "application/x-amz-json-1.0", json.dumps(fault[1]).encode())
                     return
                 connection = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
@@ -55,6 +63,16 @@ class FaultProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _refusal(self, body: bytes):
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        if action not in self.refuse:
+            return None
+        status, code, message = self.refuse[action]
+        with self._lock:
+            self.injected += 1
+        return status, (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+                        "</Error><RequestId>ampflow-fault-proxy</RequestId></ErrorResponse>").encode()
 
     def _fault(self, target: str, body: bytes):
         if not target.endswith(".BatchWriteItem"):

@@ -2,9 +2,13 @@
 
 It deploys what the test's spec file describes as a CloudFormation stack in the moto
 server named by AWS_ENDPOINT_URL (tables and an awsAppsyncApiId output), writes
-amplify_outputs.json, and exits as the spec's mode says.
+amplify_outputs.json, and exits as the spec's mode says. Like ampx, it names the stack from
+its own arguments (sandbox: package.json's name and --identifier; pipeline-deploy: --app-id
+and --branch) with Amplify's own naming function, and `generate` fails for a stack that does
+not exist: a stack name of ampflow's that differs from Amplify's fails the test.
 """
 
+import getpass
 import json
 import os
 import sys
@@ -12,9 +16,24 @@ from pathlib import Path
 
 import boto3
 
+from amplify_names import amplify_stack_name
+
 
 def option(arguments, name):
     return arguments[arguments.index(name) + 1] if name in arguments else None
+
+
+def deployed_stack_name(command):
+    """The root stack ampx deploys (or deletes) for these arguments, named as Amplify names it."""
+    if command[:1] == ["pipeline-deploy"]:
+        return amplify_stack_name(Path.cwd(), option(command, "--app-id"), option(command, "--branch"), "branch")
+    namespace = json.loads(Path("package.json").read_text())["name"]
+    return amplify_stack_name(Path.cwd(), namespace, option(command, "--identifier") or getpass.getuser(), "sandbox")
+
+
+def stack_exists(cloudformation, name):
+    stacks = cloudformation.describe_stacks()["Stacks"]
+    return any(stack["StackName"] == name and stack["StackStatus"] != "DELETE_COMPLETE" for stack in stacks)
 
 
 def main() -> int:
@@ -48,9 +67,9 @@ def main() -> int:
             for table in spec["tables"]
         }
         template = {"Resources": resources, "Outputs": {"awsAppsyncApiId": {"Value": spec["api_id"]}}}
-        existing = [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]]
-        if spec["stack_name"] not in existing:
-            cloudformation.create_stack(StackName=spec["stack_name"], TemplateBody=json.dumps(template))
+        stack_name = deployed_stack_name(command)
+        if not stack_exists(cloudformation, stack_name):
+            cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
             dynamodb = boto3.client("dynamodb")
             for table in spec["tables"]:  # moto's CloudFormation ignores PointInTimeRecoverySpecification; AWS's does not
                 recovery = table["properties"].get("PointInTimeRecoverySpecification")
@@ -67,6 +86,11 @@ def main() -> int:
               f"{os.environ.get('AWS_SESSION_TOKEN')}")
         print("Deployment completed")
         return 0
+    if command[:1] == ["generate"] and not stack_exists(cloudformation, option(command, "--stack")):
+        print(f"[StackDoesNotExistError] Stack {option(command, '--stack')} does not exist.", file=sys.stderr)
+        print("Resolution: Ensure the CloudFormation stack ID or Amplify App ID and branch specified are correct "
+              "and exists.", file=sys.stderr)
+        return 1
     if command[:2] == ["generate", "outputs"]:
         Path(option(command, "--out-dir")).mkdir(parents=True, exist_ok=True)
         Path(option(command, "--out-dir"), "amplify_outputs.json").write_text(json.dumps(outputs(spec)))
@@ -77,7 +101,7 @@ def main() -> int:
         (out / "queries.graphql").write_text("query ListTodos { listTodos { items { id } } }\n")
         return 0
     if command[:2] == ["sandbox", "delete"]:
-        cloudformation.delete_stack(StackName=spec["stack_name"])
+        cloudformation.delete_stack(StackName=deployed_stack_name(command))
         print("Deleted")
         return 0
     print(f"fake ampx does not know {command}", file=sys.stderr)
