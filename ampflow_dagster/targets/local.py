@@ -24,7 +24,7 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
-from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.emulator import project_emulator
 from ampflow_dagster.targets.graphql_endpoint import (
     LOCAL_ACCOUNT, EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint,
 )
@@ -90,7 +90,7 @@ class LocalTarget(DeployTarget):
         return AwsPlace(self.environment.name, self.aws.region(), self.aws.profile_name, endpoint)
 
     def _emulator_endpoint(self) -> str:
-        return EmbeddedEmulator(self.project.state_dir / "emulator").ensure_running().endpoint
+        return project_emulator(self.project).ensure_running().endpoint
 
     def cognito_client(self) -> Any:
         """Cognito where the user points ampflow (AWS_ENDPOINT_URL_COGNITO_IDP, AWS_ENDPOINT_URL), else the emulator.
