@@ -1,8 +1,10 @@
 """The servers ampflow leaves running on loopback have an owner: an emulator nothing uses, or whose project
-is gone, exits by itself. Real moto servers."""
+is gone, exits by itself (its GraphQL endpoints with it); `ampflow status` shows what runs and `ampflow stop`
+stops it. Real moto servers and AppSync simulators, the real `ampflow` command."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,6 +22,8 @@ from ampflow_dagster.targets.emulator import (
 )
 from ampflow_dagster.targets.servers import process_alive
 
+from cli import ampflow, quiet_dagster_home
+from conftest import App
 from dagster_ui import wait_for
 
 
@@ -85,3 +89,42 @@ def test_the_idle_timeout_comes_from_the_variable_else_ampflow_toml_else_two_hou
         assert "nothing used it for 1 s" in emulator.log_file.read_text()
     finally:
         emulator.stop()
+
+
+def test_status_shows_what_runs_stop_stops_it_and_an_unused_emulator_takes_its_endpoints_along(app: App, tmp_path: Path) -> None:
+    home = quiet_dagster_home(tmp_path / "dagster_home")
+    assert ampflow(app.root, "dev", dagster_home=home).returncode == 0
+    emulator = json.loads((app.project.state_dir / "emulator" / "server.json").read_text())
+    endpoint = json.loads((app.project.state_dir / "graphql" / "development" / "server.json").read_text())
+    assert process_alive(emulator["pid"]) and process_alive(endpoint["pid"])
+
+    status = ampflow(app.root, "status", dagster_home=home)
+    assert status.returncode == 0, status.stderr
+    assert (f"embedded emulator: http://127.0.0.1:{emulator['port']} (port {emulator['port']}, pid {emulator['pid']})"
+            in status.stdout)
+    assert (f"GraphQL endpoint of development: http://127.0.0.1:{endpoint['port']}/graphql "
+            f"(port {endpoint['port']}, pid {endpoint['pid']})" in status.stdout)
+
+    stopped = ampflow(app.root, "stop", dagster_home=home)
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"Stopped the embedded emulator (http://127.0.0.1:{emulator['port']}, pid {emulator['pid']})" in stopped.stdout
+    assert f"Stopped the GraphQL endpoint of development (http://127.0.0.1:{endpoint['port']}/graphql" in stopped.stdout
+    assert not process_alive(emulator["pid"]) and not process_alive(endpoint["pid"])
+
+    after = ampflow(app.root, "status", dagster_home=home)
+    assert after.returncode == 0, after.stderr
+    assert "none running" in after.stdout
+    assert "tables: not read, the embedded emulator is not running" in after.stdout
+    assert app.emulator().listening() is None  # status started nothing
+    assert "Nothing of this project was running." in ampflow(app.root, "stop", dagster_home=home).stdout
+
+    # Started again with a short idle timeout: unused, the emulator exits and stops the endpoint on its way out.
+    served = ampflow(app.root, "outputs", "development", dagster_home=home, env={IDLE_TIMEOUT_VARIABLE: "8"})
+    assert served.returncode == 0, served.stderr
+    emulator = json.loads((app.project.state_dir / "emulator" / "server.json").read_text())
+    endpoint = json.loads((app.project.state_dir / "graphql" / "development" / "server.json").read_text())
+    assert process_alive(endpoint["pid"])
+    wait_until_gone(emulator["pid"], 40, "the unused emulator to exit")
+    wait_until_gone(endpoint["pid"], 5, "its GraphQL endpoint to stop with it")
+    log = app.emulator().log_file.read_text()
+    assert "stopped the GraphQL endpoint(s) of development" in log and "nothing used it for 8 s" in log
