@@ -13,8 +13,12 @@ import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 import pytest
 
+from ampflow_dagster.cli.exit_codes import ExitCode
+from ampflow_dagster.targets.servers import process_alive
+
 from cli import AMPFLOW, ampflow, quiet_dagster_home
 from conftest import App
+from dagster_ui import free_port, processes_with, wait_for
 
 
 @pytest.fixture
@@ -99,27 +103,73 @@ def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) ->
     assert refused.returncode == 1 and "protected environment 'production'" in refused.stderr
 
 
-def test_ui_starts_the_emulator_and_dagster(app: App, dagster_home: Path) -> None:
-    port = 3000 + os.getpid() % 1000
-    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    process = subprocess.Popen(
-        [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
-                    assert b"dagster_webserver_version" in response.read()
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "dagster dev did not start"
-                time.sleep(1)
-        assert app.emulator().running() is not None
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+def wait_for_webserver(process: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while True:
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+                assert b"dagster_webserver_version" in response.read()
+                return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+
+
+def ignore_sigint_as_a_shell_does_for_a_background_job() -> None:
+    """What bash does for `ampflow ui &` in a script: the job starts with SIGINT (and SIGQUIT) ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_ui_started_in_the_background_stops_on_a_signal_with_the_emulator_it_started(
+    app: App, dagster_home: Path, tmp_path: Path, stop_signal: signal.Signals,
+) -> None:
+    port = free_port()
+    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    with (tmp_path / "ui.log").open("wb") as log:
+        process = subprocess.Popen(
+            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=ignore_sigint_as_a_shell_does_for_a_background_job,
+        )
+    try:
+        wait_for_webserver(process, port, tmp_path / "ui.log")
+        emulator = app.emulator().listening()
+        assert emulator is not None
+
+        process.send_signal(stop_signal)
+        asked = time.monotonic()
+        process.wait(timeout=30)
+        assert time.monotonic() - asked < 15, "ampflow ui took too long to stop"
+        assert process.returncode == ExitCode.INTERRUPTED
+        assert not process_alive(emulator.pid) and app.emulator().listening() is None
+        wait_for(lambda: not processes_with("DAGSTER_HOME", str(dagster_home)), 5, "every process of the UI to be gone", 0.2)
+        assert "Stopped the embedded emulator ampflow ui started" in (tmp_path / "ui.log").read_text()
+    finally:
+        try:
             os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def test_ui_leaves_running_an_emulator_it_did_not_start(app: App, dagster_home: Path, tmp_path: Path) -> None:
+    emulator = app.emulator().ensure_running()
+    port = free_port()
+    with (tmp_path / "ui.log").open("wb") as log:
+        process = subprocess.Popen(
+            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        wait_for_webserver(process, port, tmp_path / "ui.log")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert process.returncode == ExitCode.INTERRUPTED
+        assert app.emulator().listening() == emulator
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
