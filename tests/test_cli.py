@@ -7,7 +7,9 @@ import signal
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
@@ -103,16 +105,37 @@ def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) ->
     assert refused.returncode == 1 and "protected environment 'production'" in refused.stderr
 
 
-def wait_for_webserver(process: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
-                assert b"dagster_webserver_version" in response.read()
-                return
-        except OSError:
+@contextmanager
+def ampflow_ui_in_background(app: App, dagster_home: Path, log: Path, ignore_sigint: bool = False) -> Iterator[subprocess.Popen]:
+    """`ampflow ui` started as a script starts `ampflow ui &` (with SIGINT ignored, as bash does, if asked), up and
+    serving; whatever of it is left at the end is killed."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=ignore_sigint_as_a_shell_does_for_a_background_job if ignore_sigint else None,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while not webserver_answers(port):
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(1)
+        yield process
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def webserver_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+            return b"dagster_webserver_version" in response.read()
+    except OSError:
+        return False
 
 
 def ignore_sigint_as_a_shell_does_for_a_background_job() -> None:
@@ -125,51 +148,25 @@ def ignore_sigint_as_a_shell_does_for_a_background_job() -> None:
 def test_ui_started_in_the_background_stops_on_a_signal_with_the_emulator_it_started(
     app: App, dagster_home: Path, tmp_path: Path, stop_signal: signal.Signals,
 ) -> None:
-    port = free_port()
-    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    with (tmp_path / "ui.log").open("wb") as log:
-        process = subprocess.Popen(
-            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env=environment, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=ignore_sigint_as_a_shell_does_for_a_background_job,
-        )
-    try:
-        wait_for_webserver(process, port, tmp_path / "ui.log")
+    log = tmp_path / "ui.log"
+    with ampflow_ui_in_background(app, dagster_home, log, ignore_sigint=True) as process:
         emulator = app.emulator().listening()
         assert emulator is not None
-
         process.send_signal(stop_signal)
         asked = time.monotonic()
         process.wait(timeout=30)
         assert time.monotonic() - asked < 15, "ampflow ui took too long to stop"
         assert process.returncode == ExitCode.INTERRUPTED
-        assert not process_alive(emulator.pid) and app.emulator().listening() is None
-        wait_for(lambda: not processes_with("DAGSTER_HOME", str(dagster_home)), 5, "every process of the UI to be gone", 0.2)
-        assert "Stopped the embedded emulator ampflow ui started" in (tmp_path / "ui.log").read_text()
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+    assert not process_alive(emulator.pid) and app.emulator().listening() is None
+    wait_for(lambda: not processes_with("DAGSTER_HOME", str(dagster_home)), 5, "every process of the UI to be gone", 0.2)
+    assert "Stopped the embedded emulator ampflow ui started" in log.read_text()
 
 
 def test_ui_leaves_running_an_emulator_it_did_not_start(app: App, dagster_home: Path, tmp_path: Path) -> None:
     emulator = app.emulator().ensure_running()
-    port = free_port()
-    with (tmp_path / "ui.log").open("wb") as log:
-        process = subprocess.Popen(
-            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    try:
-        wait_for_webserver(process, port, tmp_path / "ui.log")
+    with ampflow_ui_in_background(app, dagster_home, tmp_path / "ui.log") as process:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         assert process.returncode == ExitCode.INTERRUPTED
-        assert app.emulator().listening() == emulator
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+    running = app.emulator().listening()
+    assert running is not None and running.pid == emulator.pid
