@@ -105,6 +105,7 @@ class AmpflowConfig:
     source: Path | None = None
     owners: tuple[str, ...] = ()  # shown on every asset in the Dagster UI: emails or team:<name>
     project_id: str | None = None  # tells this app's local tables from another app's with the same package name
+    emulator_idle_timeout: float | None = None  # [emulator] idle_timeout: seconds unused before the embedded emulator exits
 
     def environment(self, name: str) -> Environment:
         if name not in self.environments:  # a user's mistake: no Python cause to show
@@ -140,12 +141,12 @@ def load_config(project: Project) -> AmpflowConfig:
                 f"{path} is not valid TOML: {error}.",
                 f"Fix the TOML {_toml_position(error)}of {path} (https://toml.io), then run again.",
             ) from error
-    unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id"}
+    unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id", "emulator"}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
-            "ampflow.toml takes project_id, owners = [...] and [environments.<name>], [models.<Model>] and "
-            "[reconciliation] tables.",
+            "ampflow.toml takes project_id, owners = [...] and [environments.<name>], [models.<Model>], "
+            "[reconciliation] and [emulator] tables.",
         )
     project_id = raw.get("project_id")
     if project_id is not None and (not isinstance(project_id, str) or not PROJECT_ID.match(project_id)):
@@ -161,8 +162,25 @@ def load_config(project: Project) -> AmpflowConfig:
     owners = _owners(path, raw.get("owners", []))
     return AmpflowConfig(
         environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners,
-        project_id=project_id,
+        project_id=project_id, emulator_idle_timeout=_emulator_idle_timeout(path, raw.get("emulator", {})),
     )
+
+
+def _emulator_idle_timeout(path: Path, values: Any) -> float | None:
+    """[emulator] idle_timeout: seconds the embedded emulator may go unused before it exits (0: never)."""
+    where = f"{path} [emulator]"
+    if not isinstance(values, dict) or set(values) - {"idle_timeout"}:
+        extra = ", ".join(sorted(set(values) - {"idle_timeout"})) if isinstance(values, dict) else "a non-table value"
+        raise ConfigurationError(f"{where}: only idle_timeout can be set.", f"Remove {extra} from {where}.")
+    value = values.get("idle_timeout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ConfigurationError(
+            f"{where}: idle_timeout {value!r} is not a number of seconds.",
+            "Write e.g. idle_timeout = 3600 (seconds unused before the embedded emulator exits; 0 keeps it running).",
+        )
+    return float(value)
 
 
 def _owners(path: Path, values: Any) -> tuple[str, ...]:

@@ -9,9 +9,11 @@ from typing import Iterator
 
 
 @contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold `path`'s lock (made, with its folder, if missing) until the block ends; waits for any other holder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def exclusive_lock(path: Path, make_folder: bool = True) -> Iterator[None]:
+    """Hold `path`'s lock (made, with its folder unless `make_folder` is false, if missing) until the block ends;
+    waits for any other holder. Without its folder and `make_folder`, raises FileNotFoundError."""
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

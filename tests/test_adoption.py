@@ -150,6 +150,27 @@ def test_init_then_dev_on_an_app_whose_fields_have_defaults(tmp_path: Path, stop
     assert article["status"] == "draft" and article["status#createdAt"] == f"draft#{article['createdAt']}"
 
 
+def test_with_dynamodb_pointed_elsewhere_the_cli_says_what_the_embedded_emulator_still_serves(
+    tmp_path: Path, stop_emulators: None,
+) -> None:
+    theirs = EmbeddedEmulator(tmp_path / "their-dynamodb")  # DynamoDB Local, say: it has no Cognito or S3
+    endpoint = theirs.ensure_running().endpoint
+    try:
+        app = user_app("auth-storage-function", tmp_path)
+        succeeded(app.ampflow("init"))
+        pointed = {"AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+        note = f"DynamoDB is {endpoint} (AWS_ENDPOINT_URL_DYNAMODB); the embedded emulator still serves Cognito and S3"
+        assert note in succeeded(app.ampflow("dev", extra_env=pointed))
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                                aws_access_key_id="t", aws_secret_access_key="t")
+        assert any(name.startswith("Journal-") for name in dynamodb.list_tables()["TableNames"])
+        status = succeeded(app.ampflow("status", extra_env=pointed))
+        assert note in status and "embedded emulator: http://127.0.0.1:" in status
+        assert note not in succeeded(app.ampflow("status"))  # nothing is pointed elsewhere: nothing to say
+    finally:
+        theirs.stop()
+
+
 def test_init_then_dev_on_the_oldest_supported_amplify(tmp_path: Path, oldest_install: Path, stop_emulators: None) -> None:
     app = user_app("oldest-amplify", tmp_path, install=oldest_install)
     succeeded(app.ampflow("init"))

@@ -7,14 +7,20 @@ import signal
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 import pytest
 
+from ampflow_dagster.cli.exit_codes import ExitCode
+from ampflow_dagster.targets.servers import process_alive
+
 from cli import AMPFLOW, ampflow, quiet_dagster_home
 from conftest import App
+from dagster_ui import free_port, processes_with, wait_for
 
 
 @pytest.fixture
@@ -99,27 +105,68 @@ def test_failures_exit_non_zero_with_the_reason(app: App, dagster_home: Path) ->
     assert refused.returncode == 1 and "protected environment 'production'" in refused.stderr
 
 
-def test_ui_starts_the_emulator_and_dagster(app: App, dagster_home: Path) -> None:
-    port = 3000 + os.getpid() % 1000
-    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    process = subprocess.Popen(
-        [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
+@contextmanager
+def ampflow_ui_in_background(app: App, dagster_home: Path, log: Path, ignore_sigint: bool = False) -> Iterator[subprocess.Popen]:
+    """`ampflow ui` started as a script starts `ampflow ui &` (with SIGINT ignored, as bash does, if asked), up and
+    serving; whatever of it is left at the end is killed."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [AMPFLOW, "ui", "--port", str(port)], cwd=app.root, env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=ignore_sigint_as_a_shell_does_for_a_background_job if ignore_sigint else None,
+        )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
-                    assert b"dagster_webserver_version" in response.read()
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "dagster dev did not start"
-                time.sleep(1)
-        assert app.emulator().running() is not None
+        deadline = time.monotonic() + 180
+        while not webserver_answers(port):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+        yield process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def webserver_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+            return b"dagster_webserver_version" in response.read()
+    except OSError:
+        return False
+
+
+def ignore_sigint_as_a_shell_does_for_a_background_job() -> None:
+    """What bash does for `ampflow ui &` in a script: the job starts with SIGINT (and SIGQUIT) ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_ui_started_in_the_background_stops_on_a_signal_with_the_emulator_it_started(
+    app: App, dagster_home: Path, tmp_path: Path, stop_signal: signal.Signals,
+) -> None:
+    log = tmp_path / "ui.log"
+    with ampflow_ui_in_background(app, dagster_home, log, ignore_sigint=True) as process:
+        emulator = app.emulator().listening()
+        assert emulator is not None
+        process.send_signal(stop_signal)
+        asked = time.monotonic()
+        process.wait(timeout=30)
+        assert time.monotonic() - asked < 15, "ampflow ui took too long to stop"
+        assert process.returncode == ExitCode.INTERRUPTED
+    assert not process_alive(emulator.pid) and app.emulator().listening() is None
+    wait_for(lambda: not processes_with("DAGSTER_HOME", str(dagster_home)), 5, "every process of the UI to be gone", 0.2)
+    assert "Stopped the embedded emulator ampflow ui started" in log.read_text()
+
+
+def test_ui_leaves_running_an_emulator_it_did_not_start(app: App, dagster_home: Path, tmp_path: Path) -> None:
+    emulator = app.emulator().ensure_running()
+    with ampflow_ui_in_background(app, dagster_home, tmp_path / "ui.log") as process:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert process.returncode == ExitCode.INTERRUPTED
+    running = app.emulator().listening()
+    assert running is not None and running.pid == emulator.pid

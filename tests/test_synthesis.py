@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,24 @@ def test_unchanged_tree_starts_no_node(synthesized_app: Path, monkeypatch: pytes
     assert backend.fingerprint == amplify_fingerprint(Project(synthesized_app))
     assert [args for args in started if Path(args[0]).name in {"node", "tsx", "tsc", "npx", "npm"}] == []
     assert started == []  # nothing else either: the cache answered
+
+
+def test_synthesis_leaves_nothing_in_the_system_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_app(tmp_path / "app")
+    # A fresh system temp dir from here on, for Node's os.tmpdir() and Python's tempfile: short, as /tmp is
+    # (tsx puts a Unix socket in it, and a socket's path has at most 107 bytes).
+    system_temp = Path(tempfile.mkdtemp(prefix="ampflow-test-"))
+    try:
+        for variable in ("TMPDIR", "TMP", "TEMP"):
+            monkeypatch.setenv(variable, str(system_temp))
+        monkeypatch.setattr(tempfile, "tempdir", None)  # Python reads the variables again
+        assert tempfile.gettempdir() == str(system_temp)
+        backend = desired(tmp_path / "app")
+        assert backend.tables  # a whole synthesis ran: the data construct staged its model schema
+        assert sorted(system_temp.iterdir()) == []
+        assert [path.name for path in (tmp_path / "app" / ".ampflow").glob("synth-*")] == []  # its work folder went too
+    finally:
+        shutil.rmtree(system_temp)
 
 
 def test_fingerprint_ignores_generated_files_and_sees_edits(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ampflow_dagster.cli.commands import clean, deploy, destroy, dev, force, init, outputs, plan, seed, status, ui
+from ampflow_dagster.cli.commands import clean, deploy, destroy, dev, force, init, outputs, plan, seed, status, stop, ui
 from ampflow_dagster.cli.exit_codes import ExitCode
 from ampflow_dagster.cli.runner import RunFailed
 from ampflow_dagster.cli.session import Session
@@ -27,7 +27,7 @@ def main(context: click.Context, project_root: str | None) -> None:
     context.obj = Session(root)
 
 
-for module in (init, dev, deploy, seed, force, clean, plan, destroy, status, outputs, ui):
+for module in (init, dev, deploy, seed, force, clean, plan, destroy, status, outputs, ui, stop):
     for command in module.COMMANDS:
         main.add_command(command)
 

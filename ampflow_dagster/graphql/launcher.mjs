@@ -5,9 +5,10 @@
 // The config is written by ampflow (targets/graphql_endpoint.py) from the synthesized data API:
 // schema, data sources, pipeline functions and resolvers referring to templates by hash, the
 // DynamoDB endpoint, the API key and the user pool. Prints one JSON line once listening; stops on
-// SIGTERM/SIGINT, and by itself when its DynamoDB endpoint has stopped answering.
+// SIGTERM/SIGINT, and by itself when its DynamoDB endpoint has stopped answering or its config is gone
+// (the project's folder was deleted).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -162,12 +163,14 @@ function jwtClaims(token) {
   }
 }
 
-// An endpoint outlives the run that started it, but not its tables: when the DynamoDB endpoint
-// has stopped answering (the emulator was stopped), this one stops too.
+// An endpoint outlives the run that started it, but not its tables nor its project: when the
+// DynamoDB endpoint has stopped answering (the emulator was stopped), or its config file is gone
+// (the project's folder was deleted), this one stops too.
 function watchDynamodb() {
   const { hostname, port } = new URL(endpoint);
   let failures = 0;
   const probe = () => {
+    if (!existsSync(configPath)) return stop(`${configPath} is gone`);
     const socket = connect({ host: hostname, port: Number(port) || 80 });
     socket.setTimeout(2000);
     const done = (ok) => {

@@ -119,10 +119,12 @@ def _synthesize_with_node(project: Project, identifier: BackendIdentifier, finge
     toolchain = locate_toolchain(project)
     require_synthesis_tools(toolchain)
     project.state_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="synth-", dir=project.state_dir) as workdir:
+    with tempfile.TemporaryDirectory(prefix="synth-", dir=project.state_dir) as workdir, \
+            tempfile.TemporaryDirectory(prefix="ampflow-node-") as node_temp:
         assembly_dir = Path(workdir) / "cdk.out"
+        node_environment = _with_own_temp_dir(Path(node_temp))
         environment = {
-            **os.environ,
+            **node_environment,
             "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
             **variables,
             "CDK_OUTDIR": str(assembly_dir),
@@ -130,7 +132,17 @@ def _synthesize_with_node(project: Project, identifier: BackendIdentifier, finge
         }
         _run_synthesis(project, toolchain, backend_file, environment, variables)
         assembly = read_cloud_assembly(assembly_dir, identifier.stack_name())
-        return _desired_backend(project, toolchain, assembly, fingerprint, variables)
+        return _desired_backend(project, toolchain, assembly, fingerprint, variables, node_environment)
+
+
+def _with_own_temp_dir(folder: Path) -> dict[str, str]:
+    """ampflow's environment, with `folder` as Node's os.tmpdir(): Amplify's data construct stages files in the
+    temp dir (s3-deployment*, transformer-assets-*) and never removes them; this folder goes when synthesis ends.
+
+    It is made in the system's temp dir, not under .ampflow/: tsx listens on a Unix socket in it
+    (tsx-<uid>/<pid>.pipe), and a socket's path may not exceed 107 bytes, which a deep project folder would.
+    """
+    return {**os.environ, "TMPDIR": str(folder), "TMP": str(folder), "TEMP": str(folder)}
 
 
 def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Path, environment: dict[str, str], variables: dict[str, str]) -> None:
@@ -141,7 +153,9 @@ def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Pat
     typecheck_command = _typecheck_command(project, toolchain)
     typecheck = None
     if typecheck_command is not None:
-        typecheck = subprocess.Popen(typecheck_command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        typecheck = subprocess.Popen(
+            typecheck_command, cwd=project.root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
     synth = subprocess.Popen(
         [str(toolchain.node), str(toolchain.tsx), str(backend_file)],
         cwd=project.root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -154,7 +168,9 @@ def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Pat
         # A failed check may have missed files synthesis generated; a passed one may have read stale ones.
         # (With none before, a passing check cannot have depended on them.) ampx checks after synthesizing.
         if synth.returncode == 0 and (typecheck_failed or generated_before) and _snapshot(generated) != generated_before:
-            recheck = subprocess.run(typecheck_command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            recheck = subprocess.run(
+                typecheck_command, cwd=project.root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
             typecheck_output, typecheck_failed = recheck.stdout, recheck.returncode != 0
     # Prefer TypeScript's diagnosis, unless it only misses the files a failed synthesis never generated.
     if typecheck_failed and not (synth.returncode != 0 and _only_missing_generated_files(typecheck_output)):
@@ -163,7 +179,10 @@ def _run_synthesis(project: Project, toolchain: NodeToolchain, backend_file: Pat
         raise _synth_error(project, toolchain, synth_output, variables)
 
 
-def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: CloudAssembly, fingerprint: str, variables: dict[str, str]) -> DesiredBackend:
+def _desired_backend(
+    project: Project, toolchain: NodeToolchain, assembly: CloudAssembly, fingerprint: str, variables: dict[str, str],
+    node_environment: dict[str, str],
+) -> DesiredBackend:
     outputs = assembly.outputs()
     has_data_api = bool(assembly.data_stacks())
     defaults: dict[str, dict[str, str]] = {}
@@ -192,7 +211,8 @@ def _desired_backend(project: Project, toolchain: NodeToolchain, assembly: Cloud
             modelIntrospection=json.loads(introspection_file.read_text(encoding="utf-8")) if introspection_file else None,
         )
     stack_outputs = backend_outputs(assembly)
-    generated = _generate_client_code(project, toolchain, {**request, **_outputs_request(project, toolchain, stack_outputs)})
+    request = {**request, **_outputs_request(project, toolchain, stack_outputs)}
+    generated = _generate_client_code(project, toolchain, request, node_environment)
     statements: dict[str, str] = generated["statements"] if has_data_api else {}
     model_introspection: dict[str, Any] = (generated["modelIntrospection"] or {}) if has_data_api else {}
     return DesiredBackend(
@@ -311,10 +331,10 @@ def _missing_cli_package(project: Project, toolchain: NodeToolchain, package: st
     )
 
 
-def _generate_client_code(project: Project, toolchain: NodeToolchain, request: dict[str, Any]) -> dict[str, Any]:
+def _generate_client_code(project: Project, toolchain: NodeToolchain, request: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
     """Amplify's generators run once for the statements, the model introspection and amplify_outputs.json."""
     arguments = [str(toolchain.node), str(CLIENT_CODE_SCRIPT)]
-    result = subprocess.run(arguments, cwd=project.root, input=json.dumps(request), capture_output=True, text=True)
+    result = subprocess.run(arguments, cwd=project.root, env=environment, input=json.dumps(request), capture_output=True, text=True)
     if result.returncode != 0:
         used = " and ".join(str(p) for p in (request.get("graphqlGenerator"), request.get("clientConfig")) if p)
         raise SynthesisError(

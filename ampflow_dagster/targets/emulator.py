@@ -4,6 +4,10 @@ It is started on demand by whichever process needs it first (a Dagster run, the 
 a test) and left running for the next one; `server.json` says where it is. moto keeps
 state in memory, so every request is recorded to `recording.jsonl` and replayed when a
 new server starts: tables and items survive a restart of the emulator.
+
+It is not left running forever: it exits by itself, stopping the project's GraphQL endpoints,
+once its folder is gone (the project was deleted) or nothing has used it for its idle timeout
+(emulator_server.py watches both); `ampflow stop` stops it at once.
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.errors import ConfigurationError, DeploymentError
 from ampflow_dagster.locks import exclusive_lock
+from ampflow_dagster.project import Project
 from ampflow_dagster.targets.graphql_endpoint import stop_graphql_endpoints
-from ampflow_dagster.targets.servers import free_port, process_alive, stop_process_group
+from ampflow_dagster.targets.servers import free_port, port_answers, process_alive, stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 REPLAY_TIMEOUT_SECONDS = 600.0
+DEFAULT_IDLE_TIMEOUT_SECONDS = 7200.0  # a lunch break keeps it; an evening does not
+IDLE_TIMEOUT_VARIABLE = "AMPFLOW_EMULATOR_IDLE_TIMEOUT"  # seconds; overrides ampflow.toml's [emulator] idle_timeout
+STATE_DIR_VARIABLE = "AMPFLOW_EMULATOR_STATE_DIR"  # tells the server process which folder to watch
+LOCK_FILE = "emulator.lock"
 
 
 @dataclass(frozen=True)
@@ -38,9 +47,36 @@ class RunningEmulator:
         return f"http://127.0.0.1:{self.port}"
 
 
+def idle_timeout_seconds(configured: float | None) -> float:
+    """How long the emulator may go unused before it exits: $AMPFLOW_EMULATOR_IDLE_TIMEOUT, else `configured`
+    (ampflow.toml's [emulator] idle_timeout), else two hours. 0 keeps it running until it is stopped."""
+    value = os.environ.get(IDLE_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_IDLE_TIMEOUT_SECONDS if configured is None else float(configured)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise ConfigurationError(
+            f"{IDLE_TIMEOUT_VARIABLE}={value!r} is not a number of seconds.",
+            f"Set {IDLE_TIMEOUT_VARIABLE} to the seconds the embedded emulator may go unused before it exits "
+            "(e.g. 3600; 0 keeps it running), or unset it.",
+        )
+    return seconds
+
+
+def project_emulator(project: Project) -> EmbeddedEmulator:
+    """The project's embedded emulator, with the idle timeout its ampflow.toml sets."""
+    from ampflow_dagster.environments import load_config
+
+    return EmbeddedEmulator(project.state_dir / "emulator", load_config(project).emulator_idle_timeout)
+
+
 class EmbeddedEmulator:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, idle_timeout: float | None = None) -> None:
         self.state_dir = state_dir
+        self.idle_timeout = idle_timeout  # ampflow.toml's; see idle_timeout_seconds
         self.server_file = state_dir / "server.json"
         self.recording = state_dir / "recording.jsonl"
         self.log_file = state_dir / "server.log"
@@ -48,29 +84,40 @@ class EmbeddedEmulator:
     def ensure_running(self) -> RunningEmulator:
         """The running emulator, started (and its recorded state replayed) if none answers."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(self.state_dir / "emulator.lock"):
+        with exclusive_lock(self.state_dir / LOCK_FILE):
             known = self.running()
             if known is not None:
                 return known
             return self._start()
 
     def running(self) -> RunningEmulator | None:
-        try:
-            recorded = json.loads(self.server_file.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-        emulator = RunningEmulator(pid=int(recorded["pid"]), port=int(recorded["port"]))
-        if process_alive(emulator.pid) and _answers(emulator.endpoint):
+        """The emulator, if our moto server answers; the request counts as a use (the caller is about to use it)."""
+        emulator = self._recorded()
+        if emulator is not None and process_alive(emulator.pid) and _answers(emulator.endpoint):
             return emulator
         return None
+
+    def listening(self) -> RunningEmulator | None:
+        """The emulator, if its process lives and its port accepts connections: a look that does not count as a use."""
+        emulator = self._recorded()
+        if emulator is not None and process_alive(emulator.pid) and port_answers(emulator.port):
+            return emulator
+        return None
+
+    def _recorded(self) -> RunningEmulator | None:
+        try:
+            recorded = json.loads(self.server_file.read_text(encoding="utf-8"))
+            return RunningEmulator(pid=int(recorded["pid"]), port=int(recorded["port"]))
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, ValueError):
+            return None
 
     def stop(self) -> bool:
         """Stop the emulator if it runs; its recording stays, so the next start restores it."""
         stop_graphql_endpoints(self.state_dir.parent)  # they serve the emulator's tables: they stop with it
         if not self.state_dir.is_dir():
             return False
-        with exclusive_lock(self.state_dir / "emulator.lock"):
-            emulator = self.running()
+        with exclusive_lock(self.state_dir / LOCK_FILE):
+            emulator = self.listening()
             if emulator is None:
                 return False
             stop_process_group(emulator.pid)
@@ -83,6 +130,8 @@ class EmbeddedEmulator:
             **os.environ,
             "MOTO_ENABLE_RECORDING": "true",
             "MOTO_RECORDER_FILEPATH": str(self.recording),
+            STATE_DIR_VARIABLE: str(self.state_dir.resolve()),
+            IDLE_TIMEOUT_VARIABLE: str(idle_timeout_seconds(self.idle_timeout)),
         }
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
@@ -182,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     from ampflow_dagster.project import discover_project
 
     command = (argv if argv is not None else sys.argv[1:] or ["status"])[0]
-    emulator = EmbeddedEmulator(discover_project().state_dir / "emulator")
+    emulator = project_emulator(discover_project())
     if command == "start":
         running = emulator.ensure_running()
         replayed = f", {running.replayed_requests} recorded requests replayed" if running.replayed_requests else ""
@@ -190,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "stop":
         print("==> Embedded emulator stopped" if emulator.stop() else "==> Embedded emulator was not running")
     else:
-        running = emulator.running()
+        running = emulator.listening()
         print(f"Embedded emulator: {running.endpoint} (pid {running.pid})" if running else "Embedded emulator: not running")
     return 0
 

@@ -24,7 +24,7 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
 from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
-from ampflow_dagster.targets.emulator import EmbeddedEmulator
+from ampflow_dagster.targets.emulator import project_emulator
 from ampflow_dagster.targets.graphql_endpoint import (
     LOCAL_ACCOUNT, EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint,
 )
@@ -33,6 +33,8 @@ from ampflow_dagster.targets.user_pools import UserPoolRef, ensure_user_pool, fi
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 COGNITO_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_COGNITO_IDP", "AWS_ENDPOINT_URL")
 S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+# What a local environment uses of AWS, and the settings that point each service elsewhere than the emulator.
+SERVICES = {"DynamoDB": ENDPOINT_VARIABLES, "Cognito": COGNITO_ENDPOINT_VARIABLES, "S3": S3_ENDPOINT_VARIABLES}
 PAST_TENSE = {"create": "created", "update": "updated", "replace": "replaced", "recreate": "recreated",
               "delete": "deleted", "none": "unchanged"}
 
@@ -45,6 +47,23 @@ def configured_endpoint(aws: AwsSettings, variables: tuple[str, ...] = ENDPOINT_
         if os.environ.get(variable):
             return os.environ[variable], variable
     return None
+
+
+def emulated_services(aws: AwsSettings) -> list[str]:
+    """The services the embedded emulator serves for a local environment: those no endpoint setting points elsewhere."""
+    return [service for service, variables in SERVICES.items() if configured_endpoint(aws, variables) is None]
+
+
+def split_services_note(aws: AwsSettings) -> str | None:
+    """When part of AWS is pointed elsewhere and the rest still runs on the embedded emulator, which is where."""
+    emulated = emulated_services(aws)
+    elsewhere = {service: configured_endpoint(aws, variables) for service, variables in SERVICES.items() if service not in emulated}
+    if not emulated or not elsewhere:
+        return None
+    pointed = "; ".join(f"{service} is {endpoint} ({source})" for service, (endpoint, source) in elsewhere.items())
+    settings = ", ".join(SERVICES[service][0] for service in emulated)
+    return (f"{pointed}; the embedded emulator still serves {' and '.join(emulated)} "
+            f"(set {settings} or AWS_ENDPOINT_URL to point them elsewhere)")
 
 
 class LocalTarget(DeployTarget):
@@ -64,6 +83,7 @@ class LocalTarget(DeployTarget):
         self._endpoint_source = ""
         self._api_id: str | None = None
         self._cognito: Any = None
+        self._split_noted = False
 
     def backend_identifier(self, namespace: str) -> BackendIdentifier:
         return BackendIdentifier(namespace=namespace, name=self.environment.name, type="sandbox")
@@ -90,7 +110,14 @@ class LocalTarget(DeployTarget):
         return AwsPlace(self.environment.name, self.aws.region(), self.aws.profile_name, endpoint)
 
     def _emulator_endpoint(self) -> str:
-        return EmbeddedEmulator(self.project.state_dir / "emulator").ensure_running().endpoint
+        return project_emulator(self.project).ensure_running().endpoint
+
+    def _note_split_services(self, log: Log) -> None:
+        """Says once that the embedded emulator runs for what is not pointed elsewhere (Cognito, S3)."""
+        note = split_services_note(self.aws)
+        if note and not self._split_noted:
+            self._split_noted = True
+            log(note)
 
     def cognito_client(self) -> Any:
         """Cognito where the user points ampflow (AWS_ENDPOINT_URL_COGNITO_IDP, AWS_ENDPOINT_URL), else the emulator.
@@ -107,6 +134,7 @@ class LocalTarget(DeployTarget):
         """The environment's own pool in the emulator, named after its API id: found, or built from the synthesized auth."""
         if desired.auth is None:
             return None
+        self._note_split_services(log)
         return ensure_user_pool(self.cognito_client(), local_user_pool_name(self.api_id()), desired.auth, self.environment.name, log)
 
     def drift(self, desired: DesiredBackend) -> list[str]:
@@ -125,6 +153,7 @@ class LocalTarget(DeployTarget):
         names = storage_buckets(desired, self.api_id())
         if not names:
             return
+        self._note_split_services(log)
         configured = configured_endpoint(self.aws, S3_ENDPOINT_VARIABLES)
         s3 = self.aws.client("s3", configured[0] if configured else self._emulator_endpoint(), allow_emulator_credentials=True)
         existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}

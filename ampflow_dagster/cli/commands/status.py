@@ -1,4 +1,5 @@
-"""`ampflow status`: per environment, what is deployed and current, what is stale, and its tables."""
+"""`ampflow status`: what of the project runs on this machine; per environment, what is deployed and current, what is
+stale, and its tables. It starts nothing: a local environment's tables are read only while the emulator holding them runs."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from ampflow_dagster.cli.session import Session
 from ampflow_dagster.errors import AmpflowError
 
 
-@click.command(help="Per environment: deployed and current fingerprints, stale assets, tables and item counts.")
+@click.command(help="The project's local servers (emulator, GraphQL endpoints) with ports and pids; per environment: "
+               "deployed and current fingerprints, stale assets, tables and item counts.")
 @click.pass_obj
 def status(session: Session) -> None:
     from ampflow_dagster.defs.records import cached_desired, current_staleness, stale_asset_names
+    from ampflow_dagster.targets.local import LocalTarget, emulated_services, split_services_note
+    from ampflow_dagster.targets.aws import AwsSettings
+    from ampflow_dagster.targets.local_servers import running_servers
 
+    servers = running_servers(session.project.state_dir)
+    emulator_runs = any(server.name == "embedded emulator" for server in servers)
+    show_servers(servers, split_services_note(AwsSettings()))
     config = session.config()
     for environment in config.environments.values():
         state = current_staleness(session.instance(), session.project, environment.name, config)
@@ -27,6 +35,9 @@ def status(session: Session) -> None:
         if desired is None:
             click.echo("  tables: not synthesized yet for this amplify/ (deploy it to see them)")
             continue
+        if isinstance(workspace.target, LocalTarget) and "DynamoDB" in emulated_services(workspace.target.aws) and not emulator_runs:
+            click.echo("  tables: not read, the embedded emulator is not running (`ampflow dev` or `ampflow ui` starts it)")
+            continue
         try:
             with workspace.aws_failures("Reading the tables", "ampflow status"):
                 live_tables = workspace.target.live_tables(desired)
@@ -35,6 +46,16 @@ def status(session: Session) -> None:
                 click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
         except AmpflowError as error:
             click.echo(f"  tables: unavailable ([{error.code}] {error.message})")
+
+
+def show_servers(servers: list, split_note: str | None) -> None:
+    click.secho("Local servers", bold=True)
+    for server in servers:
+        click.echo(f"  {server.name}: {server.url} (port {server.port}, pid {server.pid})")
+    if not servers:
+        click.echo("  none running (`ampflow stop` stops them; an unused emulator exits by itself)")
+    if split_note:
+        click.echo(f"  {split_note}")
 
 
 COMMANDS = [status]
