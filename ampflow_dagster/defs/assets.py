@@ -243,11 +243,7 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
         if selected(context, VERIFIED_TABLES, LIST_QUERIES):
             with reported_as_failure():
                 api = workspace.desired().graphql_api
-            not_asked = list_queries_not_asked(environment, workspace.target.kind, api is not None)
-            if not_asked:
-                context.log.info(f"{LIST_QUERIES} not evaluated: {not_asked}")
-            else:
-                yield _list_queries(workspace, environment)
+            yield list_queries_not_asked(environment, workspace.target.kind, api is not None) or _list_queries(workspace, environment)
 
     return verified_tables
 
@@ -398,7 +394,7 @@ def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Asset
                 "models": len(desired.model_introspection.get("models", {})),
                 "target": workspace.target.kind,
             },
-            check_results=authorization_results(authorization_modes(desired), context.log.info)
+            check_results=authorization_results(authorization_modes(desired))
             if selected(context, API_CLIENT, DEFAULT_AUTHORIZATION_MODE) else [],
         )
 

@@ -20,7 +20,6 @@ import dagster as dg
 
 from ampflow_dagster.client.outputs import DataApi
 from ampflow_dagster.defs.partitions import Blueprint
-from ampflow_dagster.progress import Log
 from ampflow_dagster.names import API_CLIENT, VERIFIED_TABLES, seeded_asset_name
 from ampflow_dagster.verification.graphql_api import ListQueryCheck
 from ampflow_dagster.verification.authorization import IAM_DEFAULT_ADVICE, AuthorizationModes
@@ -87,15 +86,21 @@ def list_queries_spec(blueprint: Blueprint) -> dg.AssetCheckSpec:
     )
 
 
-def list_queries_not_asked(environment: str, target_kind: str, has_api: bool) -> str | None:
-    """Why `list_queries` has nothing to ask in `environment`, or None. The check is then not evaluated at
-    all (Dagster shows it as not executed) rather than passed without asking anything."""
+def list_queries_not_asked(environment: str, target_kind: str, has_api: bool) -> dg.AssetCheckResult | None:
+    """`list_queries` where it has nothing to ask, else None.
+
+    Dagster 1.13 expects every selected check of a non-subsettable asset to report, so it cannot be
+    left out: it passes, and says in `checked: false` and its description that nothing was asked.
+    """
+    reason = None
     if not has_api:
-        return "amplify/ declares no data API, so there is no list query to ask."
-    if target_kind != "local":
-        return (f"{environment} is a {target_kind} environment: AWS AppSync serves its API, and ampflow asks list queries "
-                "of local endpoints only.")
-    return None
+        reason = "amplify/ declares no data API, so there is no list query to ask."
+    elif target_kind != "local":
+        reason = (f"{environment} is a {target_kind} environment: AWS AppSync serves its API, and ampflow asks list queries "
+                  "of local endpoints only, so nothing was asked.")
+    if reason is None:
+        return None
+    return dg.AssetCheckResult(check_name=LIST_QUERIES, passed=True, metadata={"checked": False}, description=reason)
 
 
 def list_queries_result(environment: str, served: DataApi | None, checks: list[ListQueryCheck]) -> dg.AssetCheckResult:
@@ -267,11 +272,13 @@ def seed_count_result(environment: str, count: SeedCount) -> dg.AssetCheckResult
     )
 
 
-def authorization_results(modes: AuthorizationModes, log: Log) -> list[dg.AssetCheckResult]:
-    """The `default_authorization_mode` result; none (the check is not evaluated) for a backend without a data API."""
+def authorization_results(modes: AuthorizationModes) -> list[dg.AssetCheckResult]:
+    """The `default_authorization_mode` result; for a backend without a data API it passes with `checked: false`."""
     if not modes.default:
-        log(f"{DEFAULT_AUTHORIZATION_MODE} not evaluated: the backend declares no data API (no defineData in defineBackend).")
-        return []
+        return [dg.AssetCheckResult(
+            check_name=DEFAULT_AUTHORIZATION_MODE, passed=True, metadata={"checked": False},
+            description="The backend declares no data API (no defineData in defineBackend): no authorization mode to check.",
+        )]
     return [authorization_result(modes)]
 
 
