@@ -77,28 +77,21 @@ def build_clean_job(blueprint: Blueprint) -> dg.JobDefinition:
         seed_records: dg.ResourceParam[SeedRecordsIOManager],
     ):
         environment = context.partition_key
-        records = seed_records  # the seeded assets' own IO manager
         assets = {model: name for name, model in blueprint.seeded.items()}
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
-            ledgers = {
-                model: records.read(asset, environment) for model, asset in assets.items()
-            }
+            ledgers = {model: seed_records.read(asset, environment) for model, asset in assets.items()}
             outcome = clean_environment(workspace, ledgers, log=context.log.info)
         for model, record in outcome.records.items():
             if model in assets:
-                records.write(assets[model], environment, record)
+                seed_records.write(assets[model], environment, record)
         context.add_output_metadata({"environment": environment, "items_removed": sum(outcome.removed.values()), **{
             f"removed_{model}": count for model, count in outcome.removed.items()}})
 
-    @dg.job(
-        name=CLEAN_JOB, partitions_def=blueprint.partitions,
-        description="`ampflow clean ENV`: remove the environment's seed items (those ampflow wrote); other items stay.",
+    return _environment_op_job(
+        blueprint, CLEAN_JOB, remove_seed_items,
+        "`ampflow clean ENV`: remove the environment's seed items (those ampflow wrote); other items stay.",
     )
-    def amplify_clean():
-        remove_seed_items()
-
-    return amplify_clean
 
 
 def build_destroy_job(blueprint: Blueprint) -> dg.JobDefinition:
@@ -109,11 +102,17 @@ def build_destroy_job(blueprint: Blueprint) -> dg.JobDefinition:
         with reported_as_failure():
             destroy_environment(amplify_app.workspace(context.partition_key, aws), log=context.log.info)
 
-    @dg.job(
-        name=DESTROY_JOB, partitions_def=blueprint.partitions,
-        description="`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.",
+    return _environment_op_job(
+        blueprint, DESTROY_JOB, delete_sandbox,
+        "`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.",
     )
-    def amplify_destroy():
-        delete_sandbox()
 
-    return amplify_destroy
+
+def _environment_op_job(blueprint: Blueprint, name: str, op: Any, description: str) -> dg.JobDefinition:
+    """A one-op job partitioned by environment like the assets: the op reads its environment from the partition."""
+
+    @dg.job(name=name, partitions_def=blueprint.partitions, description=description)
+    def environment_job():
+        op()
+
+    return environment_job

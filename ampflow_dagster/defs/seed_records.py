@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 import dagster as dg
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from pydantic import PrivateAttr
 
 from ampflow_dagster.errors import SeedError
@@ -77,8 +77,6 @@ class SeedRecordsIOManager(dg.ConfigurableIOManager):
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     return None
-                raise
-            except BotoCoreError:
                 raise
         try:
             return self._path(asset, environment).read_bytes()
