@@ -92,13 +92,18 @@ OLDEST_INSTALL = APPS / "_amplify-oldest"
 NOT_COPIED = shutil.ignore_patterns("node_modules", ".amplify", ".ampflow", "cdk.out")
 
 
-def copy_fixture(name: str, destination: Path, install: Path = REPO, direct_dependencies_only: bool = False) -> Project:
+def copy_fixture(
+    name: str, destination: Path, install: Path = REPO, direct_dependencies_only: bool = False, shared_synthesis: bool = False,
+) -> Project:
     """tests/apps/<name> with the node_modules and lockfile of `install` (the repository's, or _amplify-oldest's).
 
     A fixture's package-lock.json is a link to the lockfile of the install it runs with.
 
     With `direct_dependencies_only`, node_modules holds only the app's two Amplify packages, as a
     package manager that hoists nothing leaves it: no tsx, TypeScript or .bin at the top.
+
+    With `shared_synthesis`, the copy starts with every synthesis that earlier copies of the session
+    cached (for tests about something other than synthesis): see SharedSyntheses.
     """
     shutil.copytree(APPS / name, destination, ignore=NOT_COPIED)
     shutil.copy2(install / "package-lock.json", destination / "package-lock.json")
@@ -108,7 +113,54 @@ def copy_fixture(name: str, destination: Path, install: Path = REPO, direct_depe
             (destination / "node_modules" / package).symlink_to(install / "node_modules" / package)
     else:
         (destination / "node_modules").symlink_to(install / "node_modules")
+    if shared_synthesis:
+        SHARED_SYNTHESES.give(destination)
     return Project(destination)
+
+
+class SharedSyntheses:
+    """Syntheses of fixture apps shared by the session's copies, so that an unchanged fixture is
+    synthesized once however many tests copy it (about 18 s of Node each).
+
+    A cached synthesis is a file named by the backend's identifier and the fingerprint of amplify/ and
+    the lockfile, holding no path of its copy: a file of one copy is exactly what a copy with the same
+    tree would synthesize. A copy gives its files to the store when the next copy is made (the test
+    that made it has ended by then, or is the one asking), and a new copy starts with all of them. The
+    store is one folder for every pytest-xdist worker; a file appears whole (written aside, then renamed).
+    """
+
+    def __init__(self) -> None:
+        self.store: Path | None = None
+        self.copies: list[Path] = []
+
+    def give(self, destination: Path) -> None:
+        assert self.store is not None, "the shared_syntheses session fixture sets the store"
+        for copy in self.copies:
+            self._copy_files(copy / ".ampflow" / "synth", self.store)
+        self.copies.append(destination)
+        self._copy_files(self.store, destination / ".ampflow" / "synth")
+
+    @staticmethod
+    def _copy_files(source: Path, target: Path) -> None:
+        for cached in source.glob("*/*.json"):
+            wanted = target / cached.parent.name / cached.name
+            if wanted.exists():
+                continue
+            wanted.parent.mkdir(parents=True, exist_ok=True)
+            partial = wanted.with_name(f".{wanted.name}.{os.getpid()}")
+            shutil.copy2(cached, partial)
+            os.replace(partial, wanted)
+
+
+SHARED_SYNTHESES = SharedSyntheses()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_syntheses(tmp_path_factory: pytest.TempPathFactory) -> None:
+    base = tmp_path_factory.getbasetemp()
+    # Under pytest-xdist each worker has a base folder of its own inside the run's: share the run's.
+    SHARED_SYNTHESES.store = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-syntheses"
+    SHARED_SYNTHESES.store.mkdir(exist_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,10 @@ class UserApp:
         return dynamodb.Table(self.workspace(environment).target.table_name(model)).scan()["Items"]
 
 
-def user_app(name: str, tmp_path: Path, install: Path = REPO) -> UserApp:
-    return UserApp(copy_fixture(name, tmp_path / name, install=install).root)
+def user_app(name: str, tmp_path: Path, install: Path = REPO, shared_synthesis: bool = True) -> UserApp:
+    """A copy of tests/apps/<name>, as its user has it. It starts with the session's syntheses of the same
+    tree unless the test is about what that synthesis does on a first run."""
+    return UserApp(copy_fixture(name, tmp_path / name, install=install, shared_synthesis=shared_synthesis).root)
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_init_then_dev_on_a_data_api_without_models(tmp_path: Path, stop_emulato
 
 
 def test_a_function_importing_its_generated_env_deploys_on_the_first_run_of_a_fresh_clone(tmp_path: Path, stop_emulators: None) -> None:
-    app = user_app("function-env", tmp_path)
+    app = user_app("function-env", tmp_path, shared_synthesis=False)  # its first synthesis is what is tested
     assert not (app.root / ".amplify").exists()
     succeeded(app.ampflow("init"))
     dev = succeeded(app.ampflow("dev"))

@@ -103,7 +103,7 @@ def write_lines(root: Path, environment: str, name: str, *lines: dict[str, Any])
 
 @pytest.fixture(scope="module")
 def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("client-auth") / "app")
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("client-auth") / "app", shared_synthesis=True)
     project.config_file.write_text("")
     root = project.root
     users = [

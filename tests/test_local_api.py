@@ -204,7 +204,7 @@ def test_endpoint_is_reused_stops_with_the_emulator_and_comes_back_on_its_port(s
 def zero_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The zero-models fixture app (an a.handler.function query, an a.handler.custom mutation), synthesized,
     with an emulator for its endpoint's DynamoDB endpoint."""
-    project = copy_fixture("zero-models", tmp_path_factory.mktemp("zero") / "app")
+    project = copy_fixture("zero-models", tmp_path_factory.mktemp("zero") / "app", shared_synthesis=True)
     spec = synthesize(project, BackendIdentifier(project.package_name(), "development", "sandbox")).graphql_api
     assert spec is not None
     emulator = EmbeddedEmulator(project.state_dir / "emulator")

@@ -256,7 +256,7 @@ def test_index_composites_are_computed_after_the_timestamps_are_filled(keyed_pro
 @pytest.fixture(scope="module")
 def owner_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The auth fixture app (allow.owner() on Journal) with a model of a custom owner field, owners and groups."""
-    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("owners") / "app")
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("owners") / "app", shared_synthesis=True)
     resource = project.amplify_dir / "data" / "resource.ts"
     resource.write_text(resource.read_text().replace("  // A reading", """  Board: a
     .model({ title: a.string().required(), author: a.string() })

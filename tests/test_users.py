@@ -35,7 +35,7 @@ ALICE_PASSWORD = "Alice-Seed-Pa55!word"
 @pytest.fixture(scope="module")
 def auth_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The auth fixture app with ampflow's default environments, synthesized once for each."""
-    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("users") / "app")
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("users") / "app", shared_synthesis=True)
     project.config_file.write_text("")
     for environment in ("development", "production"):
         (project.seed_dir / environment).mkdir(parents=True)
