@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveRealtime } from './realtime.mjs';
 
 const UNSUPPORTED_DATA_SOURCE = 'AmpflowUnsupported';
 const SERVED_AUTHORIZATION = ['API_KEY', 'AMAZON_COGNITO_USER_POOLS'];
@@ -127,7 +128,8 @@ simulator.init({
 // The simulator listens on every interface and serves routes a shared endpoint must not:
 // DELETE /clear-data empties every table, GET /api-config returns the API key, / a mock UI.
 // Its only Cognito check is that a token's issuer starts with https://cognito-idp.: hold a
-// token to the environment's own pool and to its expiry before the simulator sees it.
+// token to the environment's own pool and to its expiry before the simulator sees it, on HTTP and
+// on the subscriptions' WebSocket (realtime.mjs).
 const httpServer = simulator._server._httpServer;
 const [simulatorHandler] = httpServer.listeners('request');
 httpServer.removeAllListeners('request');
@@ -140,20 +142,22 @@ const refuse = (response, status, message, errorType) => {
 httpServer.on('request', (request, response) => {
   const path = request.url.split('?')[0];
   if (path !== '/graphql') return refuse(response, 404, `${request.method} ${path} is not served`, 'NotFound');
-  const authorization = request.headers.authorization;
-  if (authorization && !request.headers['x-api-key']) {
-    const claims = jwtClaims(authorization.replace(/^Bearer /, ''));
-    if (!claims || !issuer || claims.iss !== issuer) {
-      return refuse(response, 401, "Token is not from this environment's user pool", 'UnauthorizedException');
-    }
-    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) {
-      return refuse(response, 401, 'Token has expired', 'UnauthorizedException');
-    }
-  }
+  const problem = request.headers['x-api-key'] ? null : tokenProblem(request.headers.authorization);
+  if (problem) return refuse(response, 401, problem, 'UnauthorizedException');
   return simulatorHandler(request, response);
 });
+serveRealtime({ simulator, require, tokenProblem });
 const listen = httpServer.listen.bind(httpServer);
 httpServer.listen = (port) => listen(port, '127.0.0.1'); // loopback only
+
+/** Why a user-pool token is refused (not from this environment's pool, expired), or null (no token, or a good one). */
+function tokenProblem(authorization) {
+  if (!authorization) return null;
+  const claims = jwtClaims(String(authorization).replace(/^Bearer /, ''));
+  if (!claims || !issuer || claims.iss !== issuer) return "Token is not from this environment's user pool";
+  if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return 'Token has expired';
+  return null;
+}
 
 function jwtClaims(token) {
   try {
