@@ -1,7 +1,7 @@
 """`ampflow outputs ENV`: put ENV's amplify_outputs.json where the app's front end reads it, as `ampx sandbox` does.
 
-For a local environment with a user pool, amplify_configure_local.js goes beside it: the one call that
-points Amplify's client at the local user pool (see client/outputs.py).
+For a local environment with a data API or a user pool, amplify_configure_local.js goes beside it: the
+one call the front end makes instead of Amplify.configure(outputs) (see client/outputs.py), printed.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
         shutil.copyfile(source, partial)
         partial.replace(target)
         click.secho(f"==> Wrote {target} from environment '{name}'", fg="green", bold=True)
+        if name_of_file == CONFIGURE_FILE:
+            click.echo(
+                "    In the front end, in place of Amplify.configure(outputs), while it runs against this environment:\n"
+                f"      import {{ configureAmplify }} from './{CONFIGURE_FILE}';\n"
+                "      configureAmplify(Amplify, outputs);\n"
+                "    (it points sign-in at the local user pool and subscriptions at the local endpoint without TLS)"
+            )
 
 
 COMMANDS = [outputs]
