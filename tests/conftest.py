@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -314,3 +316,16 @@ def cloud(cloud_backends: Path, app: App, tmp_path: Path, monkeypatch: pytest.Mo
     fake.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="21", Type="String")
     yield fake
     aws.stop()
+
+
+@contextmanager
+def deployed(root: Path, environment: str = "development") -> Iterator[App]:
+    """The app at `root` with `environment` materialized in a throwaway instance (kept as `.instance`),
+    for a module's tests to share; its emulator and endpoints stopped afterwards."""
+    application = App(root)
+    with dg.instance_for_test() as instance:
+        result = application.materialize(environment, instance)
+        assert result.success, failure_text(result)
+        application.instance = instance  # type: ignore[attr-defined]
+        yield application
+    application.emulator().stop()

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from amplify_client import amplify_type_errors, run_client
-from conftest import App, copy_fixture, copy_synthesized_app, failure_text, materialized
+from conftest import App, copy_fixture, copy_synthesized_app, deployed, failure_text, materialized
 
 LABELS = {"Todo": "content", "Project": "name", "Task": "title", "ProjectCharter": "summary", "InventoryItem": "name"}
 ALICE_PASSWORD = "Alice-Client-Pa55!word"
@@ -40,13 +40,8 @@ def answered(results: list[dict[str, Any]]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory, synthesized_app: Path) -> Any:
-    application = App(copy_synthesized_app(synthesized_app, tmp_path_factory.mktemp("client") / "app").root)
-    with dg.instance_for_test() as instance:
-        result = application.materialize("development", instance)
-        assert result.success, failure_text(result)
-        application.instance = instance  # type: ignore[attr-defined]
+    with deployed(copy_synthesized_app(synthesized_app, tmp_path_factory.mktemp("client") / "app").root) as application:
         yield application
-    application.emulator().stop()
 
 
 def test_the_client_reads_every_models_dev_items_a_composite_key_and_both_ends_of_a_relationship(sample: App) -> None:
@@ -79,6 +74,34 @@ def test_an_item_the_client_creates_is_left_alone_by_the_next_reseed(sample: App
     assert {item["id"]: item for item in sample.items("development", "Todo")}[created["id"]] == stored
     (listed,) = answered(run_client(client_dir(sample), [{"op": "list", "model": "Todo"}]))
     assert [entry["content"] for entry in listed if entry["id"] == created["id"]] == ["From the front end"]
+
+
+# --- subscriptions, as aws-amplify v6 connects: auth in a header- subprotocol, wss:// sent to ws:// by the helper ---
+
+
+def test_subscribers_receive_creates_updates_and_deletes_that_their_filter_matches(sample: App) -> None:
+    steps = [
+        {"op": "subscribe", "model": "Todo", "event": "onCreate", "name": "created"},
+        {"op": "subscribe", "model": "Todo", "event": "onCreate", "name": "urgent", "filter": {"priority": {"eq": "HIGH"}}},
+        {"op": "create", "model": "Todo", "input": {"content": "Live, low", "priority": "LOW"}},
+        {"op": "create", "model": "Todo", "input": {"content": "Live, high", "priority": "HIGH"}},
+        {"op": "received", "name": "created", "count": 2},
+        {"op": "received", "name": "urgent", "count": 2, "waitMs": 1500},  # waits in vain for a second
+    ]
+    *_, low, high, created, urgent = answered(run_client(client_dir(sample), steps))
+    assert [(item["id"], item["content"]) for item in created] == [(low["id"], "Live, low"), (high["id"], "Live, high")]
+    assert [item["id"] for item in urgent] == [high["id"]]
+    steps = [
+        {"op": "subscribe", "model": "Todo", "event": "onUpdate", "name": "updated"},
+        {"op": "subscribe", "model": "Todo", "event": "onDelete", "name": "deleted"},
+        {"op": "update", "model": "Todo", "input": {"id": low["id"], "content": "Live, low, edited"}},
+        {"op": "delete", "model": "Todo", "key": {"id": high["id"]}},
+        {"op": "received", "name": "updated", "count": 1},
+        {"op": "received", "name": "deleted", "count": 1},
+    ]
+    *_, updated, deleted = answered(run_client(client_dir(sample), steps))
+    assert [(item["id"], item["content"]) for item in updated] == [(low["id"], "Live, low, edited")]
+    assert [item["id"] for item in deleted] == [high["id"]]
 
 
 def test_the_sample_apps_outputs_are_amplifys_own_config_type(sample: App) -> None:
@@ -159,6 +182,29 @@ def test_a_signed_in_user_lists_only_their_own_items_through_the_local_user_pool
     assert stored[created["id"]]["owner"] == stored["journal-alice"]["owner"]  # as the seed stored Alice's: `<sub>::<username>`
 
 
+def test_an_owners_subscription_receives_their_new_items_and_never_another_owners(auth_app: App) -> None:
+    steps = [
+        {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},
+        {"op": "subscribe", "model": "Journal", "event": "onCreate", "name": "alice"},
+        {"op": "signOut"},
+        {"op": "signIn", "username": "bob@example.com", "password": BOB_PASSWORD},
+        {"op": "subscribe", "model": "Journal", "event": "onCreate", "name": "bob"},
+        {"op": "create", "model": "Journal", "input": {"title": "Bob, live"}},
+        {"op": "signOut"},
+        {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},
+        {"op": "create", "model": "Journal", "input": {"title": "Alice, live"}},
+        {"op": "received", "name": "alice", "count": 2, "waitMs": 3000},  # waits in vain for Bob's
+        {"op": "received", "name": "bob", "count": 2, "waitMs": 1000},
+    ]
+    results = answered(run_client(client_dir(auth_app), steps))
+    bobs, alices, alice_received, bob_received = results[5], results[8], results[9], results[10]
+    journals = auth_app.dynamodb().Table(auth_app.table_name("development", "Journal"))
+    for created in (bobs, alices):  # the module's other tests list each user's journals
+        journals.delete_item(Key={"id": created["id"]})
+    assert [item["id"] for item in alice_received] == [alices["id"]]
+    assert [item["id"] for item in bob_received] == [bobs["id"]]
+
+
 def test_list_queries_check_passes_on_an_api_without_api_key_authorization(auth_app: App) -> None:
     (evaluation,) = [e for e in auth_app.result.get_asset_check_evaluations() if e.check_name == "list_queries"]  # type: ignore[attr-defined]
     assert evaluation.passed, evaluation.description
@@ -173,12 +219,14 @@ def test_a_user_of_another_environments_pool_is_refused(auth_app: App, tmp_path:
     development, production = outputs(auth_app), outputs(auth_app, "production")
     development["auth"] = production["auth"]
     (mixed / "amplify_outputs.json").write_text(json.dumps(development))
-    signed_in, listed = run_client(mixed, [
+    signed_in, listed, subscribed = run_client(mixed, [
         {"op": "signIn", "username": "carol@example.com", "password": ALICE_PASSWORD},
         {"op": "list", "model": "Journal"},
+        {"op": "subscribe", "model": "Journal", "event": "onCreate", "name": "refused", "waitMs": 5000},
     ])
     assert signed_in["errors"] == [] and signed_in["data"]["isSignedIn"]
     assert listed["errors"] and listed["data"] == [], listed
+    assert subscribed["errors"], subscribed  # the WebSocket is refused as well
 
 
 def test_the_auth_apps_outputs_name_the_local_pool_and_bucket_and_are_amplifys_config_type(auth_app: App) -> None:

@@ -288,6 +288,11 @@ def test_outputs_command_writes_the_file_the_front_end_reads_and_brings_the_endp
     assert at_root == outputs(served)
     answer = post(at_root["data"]["url"], at_root["data"]["api_key"], "query { listTodos { items { id } } }")
     assert "errors" not in answer and answer["data"]["listTodos"]["items"], answer
+    # an app without a user pool gets the helper too (subscriptions), and the line to call it with
+    helper = (served.root / "amplify_configure_local.js").read_text()
+    assert f'export const graphqlEndpoint = "{at_root["data"]["url"]}";' in helper
+    assert "export const userPoolEndpoint = null;" in helper
+    assert "configureAmplify(Amplify, outputs);" in written.stdout
     elsewhere = ampflow(served.root, "outputs", "development", "--out-dir", str(tmp_path / "web" / "src"), dagster_home=tmp_path / "home")
     assert elsewhere.returncode == 0 and (tmp_path / "web" / "src" / "amplify_outputs.json").is_file()
 

@@ -7,17 +7,35 @@
 //   {"op": "get", "model": "InventoryItem", "key": {...}}
 //   {"op": "related", "model": "Project", "key": {...}, "field": "tasks"}  the lazy loader's answer
 //   {"op": "create", "model": "Todo", "input": {...}}
+//   {"op": "update", "model": "Todo", "input": {"id": ..., ...}}   {"op": "delete", "model": "Todo", "key": {...}}
 //   {"op": "signIn", "username": "...", "password": "..."}  SRP against the local user pool
 //   {"op": "signOut"}
+//   {"op": "subscribe", "model": "Todo", "event": "onCreate", "name": "s1", "filter": {...}}
+//                                                        returns once AppSync's start_ack arrived
+//   {"op": "received", "name": "s1", "count": 2, "waitMs": 10000}  the events so far, once `count`
+//                                                        arrived or waitMs passed (count 0: all of waitMs)
+//   {"op": "unsubscribe", "name": "s1"}
 // and may name an "authMode" ("apiKey", "userPool"); without one the outputs' default applies.
+// Node has no WebSocket of its own before 22: the `ws` package stands in for the browser's, watched
+// for start_ack messages.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
 
 const [outputsFile, configureFile, stepsFile] = process.argv.slice(2);
 const outputs = JSON.parse(readFileSync(outputsFile, 'utf8'));
+let startAcks = 0;
+globalThis.WebSocket = class extends NodeWebSocket {
+  constructor(url, protocols) {
+    super(url, protocols);
+    this.addEventListener('message', (message) => {
+      if (JSON.parse(String(message.data)).type === 'start_ack') startAcks += 1;
+    });
+  }
+};
 if (configureFile === '-') {
   Amplify.configure(outputs);
 } else {
@@ -25,6 +43,14 @@ if (configureFile === '-') {
   configureAmplify(Amplify, outputs);
 }
 const client = generateClient();
+
+const subscriptions = new Map();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(done, waitMs) {
+  const deadline = Date.now() + waitMs;
+  while (!done() && Date.now() < deadline) await sleep(20);
+  return done();
+}
 
 const plain = (value) => JSON.parse(JSON.stringify(value ?? null)); // lazy loaders are functions: dropped
 const messages = (errors) => (errors ?? []).map((error) => error.message ?? String(error));
@@ -67,11 +93,39 @@ async function run(step) {
       const answer = await model.create(step.input, options);
       return { data: plain(answer.data), errors: messages(answer.errors) };
     }
+    case 'update': {
+      const answer = await model.update(step.input, options);
+      return { data: plain(answer.data), errors: messages(answer.errors) };
+    }
+    case 'delete': {
+      const answer = await model.delete(step.key, options);
+      return { data: plain(answer.data), errors: messages(answer.errors) };
+    }
     case 'signIn': {
       const answer = await signIn({ username: step.username, password: step.password });
       const session = await fetchAuthSession();
       return { data: { ...plain(answer), sub: session.tokens?.idToken?.payload?.sub ?? null }, errors: [] };
     }
+    case 'subscribe': {
+      const watched = { events: [], errors: [] };
+      const acked = startAcks;
+      watched.subscription = model[step.event]({ ...options, ...(step.filter ? { filter: step.filter } : {}) }).subscribe({
+        next: (item) => watched.events.push(plain(item)),
+        error: (error) => watched.errors.push(...messages(error?.errors ?? [error])),
+      });
+      subscriptions.set(step.name, watched);
+      const started = await until(() => startAcks > acked || watched.errors.length > 0, step.waitMs ?? 15000);
+      return { data: null, errors: started ? watched.errors : ['no start_ack within the wait'] };
+    }
+    case 'received': {
+      const watched = subscriptions.get(step.name);
+      await until(() => step.count > 0 && watched.events.length >= step.count, step.waitMs ?? 10000);
+      return { data: watched.events, errors: watched.errors };
+    }
+    case 'unsubscribe':
+      subscriptions.get(step.name).subscription.unsubscribe();
+      subscriptions.delete(step.name);
+      return { data: null, errors: [] };
     case 'signOut':
       await signOut();
       return { data: null, errors: [] };
@@ -88,4 +142,6 @@ for (const step of JSON.parse(readFileSync(stepsFile, 'utf8'))) {
     results.push({ step, data: null, errors: [`${error.name}: ${error.message}`] });
   }
 }
+for (const { subscription } of subscriptions.values()) subscription.unsubscribe();
 process.stdout.write(JSON.stringify(results) + '\n');
+process.exit(0); // an open WebSocket would keep Node running
