@@ -1,0 +1,112 @@
+"""Fixture front ends, built as their users build them and opened in headless Chromium against a local environment.
+
+tests/apps/live-data/web is the page every Amplify Gen 2 tutorial starts with: the todos through
+`observeQuery` and a button that creates one. Its amplify_outputs.json and amplify_configure_local.js
+come from `ampflow outputs development --out-dir web/src`; `vite build` bundles it with the real
+aws-amplify (tests/web holds the one install the front ends share); a static server on loopback
+serves the build, and Chromium opens it, certificate checks and all.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from cli import ampflow, quiet_dagster_home
+from conftest import REPO, App, copy_fixture, deployed, materialized
+from dagster_ui import CHROMIUM, CHROMIUM_FLAGS
+
+WEB = REPO / "tests" / "web"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    project = copy_fixture("live-data", tmp_path_factory.mktemp("live") / "app", shared_synthesis=True)
+    project.config_file.write_text("")
+    with deployed(project.root) as application:
+        yield application
+
+
+def build(app: App, environment: str, home: Path) -> Path:
+    """The app's web/ built as its user would: ampflow outputs into src/, then vite build. Returns dist/."""
+    subprocess.run([str(WEB / "install")], check=True)
+    web = app.root / "web"
+    if not (web / "node_modules").exists():
+        (web / "node_modules").symlink_to(WEB / "node_modules")
+    written = ampflow(app.root, "outputs", environment, "--out-dir", str(web / "src"), dagster_home=quiet_dagster_home(home))
+    assert written.returncode == 0, written.stdout + written.stderr
+    built = subprocess.run(["node", str(WEB / "node_modules" / "vite" / "bin" / "vite.js"), "build"],
+                           cwd=web, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return web / "dist"
+
+
+@pytest.fixture
+def served(live: App, tmp_path: Path) -> Iterator[str]:
+    dist = build(live, "development", tmp_path / "home")
+    handler = functools.partial(QuietHandler, directory=str(dist))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def todos(page: Page) -> Any:
+    return page.get_by_test_id("todo")
+
+
+def open_synced(page: Page, url: str, problems: list[str]) -> None:
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(url)
+    expect(page.get_by_test_id("status")).to_have_text("synced", timeout=30_000)
+
+
+def test_a_todo_created_in_one_tab_appears_in_another_without_a_reload_and_outlives_a_reseed(
+    live: App, served: str, tmp_path: Path,
+) -> None:
+    seeded = ["[DEV] Buy milk", "[DEV] Read the Amplify docs"]
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context()
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            open_synced(page, served, problems)
+            expect(todos(page)).to_have_text(seeded)
+        second.evaluate("window.openedOnce = true")  # gone if the tab reloads
+
+        first.get_by_label("New todo").fill("Written in tab one")
+        first.get_by_role("button", name="+ new").click()
+        expect(todos(second)).to_have_text([*seeded, "Written in tab one"], timeout=10_000)
+        expect(todos(first)).to_have_text([*seeded, "Written in tab one"])
+        assert second.evaluate("window.openedOnce") is True
+        second.screenshot(path=str(tmp_path / "second-tab.png"))
+
+        seeded_assets = [key.to_user_string() for asset in live.assets() for key in asset.keys if key.path[-1].startswith("seeded_")]
+        reseed = live.materialize("development", live.instance, selection=seeded_assets)  # type: ignore[attr-defined]
+        assert reseed.success and set(materialized(reseed)) == set(seeded_assets)
+        first.reload()
+        expect(first.get_by_test_id("status")).to_have_text("synced", timeout=30_000)
+        expect(todos(first)).to_have_text([*seeded, "Written in tab one"])
+        browser.close()
+    assert problems == []
+    stored = [item["content"] for item in live.items("development", "Todo")]
+    assert sorted(stored) == sorted([*seeded, "Written in tab one"])
