@@ -1,7 +1,8 @@
 """Fixture front ends, built as their users build them and opened in headless Chromium against a local environment.
 
 tests/apps/live-data/web is the page every Amplify Gen 2 tutorial starts with: the todos through
-`observeQuery` and a button that creates one. Its amplify_outputs.json and amplify_configure_local.js
+`observeQuery` and a button that creates one; tests/apps/auth-storage-function/web the same for an
+owner-rule model behind `<Authenticator>`. Its amplify_outputs.json and amplify_configure_local.js
 come from `ampflow outputs development --out-dir web/src`; `vite build` bundles it with the real
 aws-amplify (tests/web holds the one install the front ends share); a static server on loopback
 serves the build, and Chromium opens it, certificate checks and all.
@@ -13,6 +14,7 @@ import functools
 import http.server
 import subprocess
 import threading
+from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,9 +51,9 @@ def build(app: App, environment: str, home: Path) -> Path:
     return web / "dist"
 
 
-@pytest.fixture
-def served(live: App, tmp_path: Path) -> Iterator[str]:
-    dist = build(live, "development", tmp_path / "home")
+@contextmanager
+def serving(dist: Path) -> Iterator[str]:
+    """A static server on loopback for a built front end; its URL."""
     handler = functools.partial(QuietHandler, directory=str(dist))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -61,6 +63,12 @@ def served(live: App, tmp_path: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served(live: App, tmp_path: Path) -> Iterator[str]:
+    with serving(build(live, "development", tmp_path / "home")) as url:
+        yield url
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -110,3 +118,68 @@ def test_a_todo_created_in_one_tab_appears_in_another_without_a_reload_and_outli
     assert problems == []
     stored = [item["content"] for item in live.items("development", "Todo")]
     assert sorted(stored) == sorted([*seeded, "Written in tab one"])
+
+
+# --- an owner rule behind <Authenticator>: each user's tabs, live, and never another user's journal ------------
+
+ALICE_PASSWORD = "Alice-Browser-Pa55!word"
+BOB_PASSWORD = "Bob-Browser-Pa55!word"
+
+
+@pytest.fixture(scope="module")
+def journals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("journals") / "app", shared_synthesis=True)
+    project.config_file.write_text("")
+    seed = project.root / "seed_data" / "development"
+    seed.mkdir(parents=True, exist_ok=True)
+    (seed / "users.jsonl").write_text(
+        '{"username": "alice", "email": "alice@example.com", "password_env": "BROWSER_ALICE_PASSWORD"}\n'
+        '{"username": "bob", "email": "bob@example.com", "password_env": "BROWSER_BOB_PASSWORD"}\n'
+    )
+    (seed / "Journal.jsonl").write_text(
+        '{"id": "journal-alice", "title": "Alice\'s notes", "owner": {"user": "alice"}}\n'
+        '{"id": "journal-bob", "title": "Bob\'s notes", "owner": {"user": "bob"}}\n'
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BROWSER_ALICE_PASSWORD", ALICE_PASSWORD)
+        patch.setenv("BROWSER_BOB_PASSWORD", BOB_PASSWORD)
+        with deployed(project.root) as application:
+            yield application
+
+
+def signed_in(page: Page, url: str, email: str, password: str, problems: list[str]) -> None:
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(url)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("status")).to_have_text("synced", timeout=30_000)
+
+
+def test_each_owners_tabs_show_their_new_journal_live_and_never_another_owners(journals: App, tmp_path: Path) -> None:
+    problems: list[str] = []
+    with serving(build(journals, "development", tmp_path / "home")) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        alice_context, bob_context = browser.new_context(), browser.new_context()
+        alice, bob = alice_context.new_page(), bob_context.new_page()
+        signed_in(alice, url, "alice@example.com", ALICE_PASSWORD, problems)
+        signed_in(bob, url, "bob@example.com", BOB_PASSWORD, problems)
+        alice_again = alice_context.new_page()  # a second tab: the session is already there
+        alice_again.goto(url)
+        expect(alice_again.get_by_test_id("status")).to_have_text("synced", timeout=30_000)
+        for page, own in ((alice, "[DEV] Alice's notes"), (alice_again, "[DEV] Alice's notes"), (bob, "[DEV] Bob's notes")):
+            expect(page.get_by_test_id("journal")).to_have_text([own])
+
+        alice.get_by_label("New journal").fill("Alice, live")
+        alice.get_by_role("button", name="+ new").click()
+        expect(alice_again.get_by_test_id("journal")).to_have_text(["[DEV] Alice's notes", "Alice, live"], timeout=10_000)
+        bob.get_by_label("New journal").fill("Bob, live")
+        bob.get_by_role("button", name="+ new").click()
+        expect(bob.get_by_test_id("journal")).to_have_text(["[DEV] Bob's notes", "Bob, live"], timeout=10_000)
+        alice_again.wait_for_timeout(2000)  # time for a wrongly delivered event to arrive
+        expect(alice_again.get_by_test_id("journal")).to_have_text(["[DEV] Alice's notes", "Alice, live"])
+        expect(bob.get_by_test_id("journal")).to_have_text(["[DEV] Bob's notes", "Bob, live"])
+        alice_again.screenshot(path=str(tmp_path / "alice-second-tab.png"))
+        browser.close()
+    assert problems == []
