@@ -318,6 +318,13 @@ def cloud(cloud_backends: Path, app: App, tmp_path: Path, monkeypatch: pytest.Mo
     aws.stop()
 
 
+def write_seed_lines(root: Path, environment: str, name: str, *lines: dict[str, Any] | str) -> None:
+    """seed_data/<environment>/<name>.jsonl of the app at `root`: one line per item (a dict, or raw text as given)."""
+    folder = root / "seed_data" / environment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jsonl").write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+
+
 @contextmanager
 def deployed(root: Path, environment: str = "development") -> Iterator[App]:
     """The app at `root` with `environment` materialized in a throwaway instance (kept as `.instance`),

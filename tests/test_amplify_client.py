@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from amplify_client import amplify_type_errors, run_client
-from conftest import App, copy_fixture, copy_synthesized_app, deployed, failure_text, materialized
+from conftest import App, copy_fixture, copy_synthesized_app, deployed, failure_text, materialized, write_seed_lines
 
 LABELS = {"Todo": "content", "Project": "name", "Task": "title", "ProjectCharter": "summary", "InventoryItem": "name"}
 ALICE_PASSWORD = "Alice-Client-Pa55!word"
@@ -118,12 +118,6 @@ def test_the_sample_apps_outputs_are_amplifys_own_config_type(sample: App) -> No
 # --- an app with a user pool: owner rules, groups, a composite identifier, a bucket -----------------------------
 
 
-def write_lines(root: Path, environment: str, name: str, *lines: dict[str, Any]) -> None:
-    folder = root / "seed_data" / environment
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-
-
 @pytest.fixture(scope="module")
 def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("client-auth") / "app", shared_synthesis=True)
@@ -133,16 +127,16 @@ def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
         {"username": "alice", "email": "alice@example.com", "groups": ["EDITORS"], "password_env": "CLIENT_ALICE_PASSWORD"},
         {"username": "bob", "email": "bob@example.com", "password_env": "CLIENT_BOB_PASSWORD"},
     ]
-    write_lines(root, "development", "users", *users)
-    write_lines(root, "development", "Journal",
+    write_seed_lines(root, "development", "users", *users)
+    write_seed_lines(root, "development", "Journal",
                 {"id": "journal-alice", "title": "Alice's notes", "owner": {"user": "alice"}},
                 {"id": "journal-bob", "title": "Bob's notes", "owner": {"user": "bob"}})
-    write_lines(root, "development", "JournalEntry",
+    write_seed_lines(root, "development", "JournalEntry",
                 {"id": "entry-1", "journalId": "journal-alice", "text": "First entry", "owner": {"user": "alice"}},
                 {"id": "entry-2", "journalId": "journal-alice", "text": "Second entry", "owner": {"user": "alice"}})
-    write_lines(root, "development", "SensorReading",
+    write_seed_lines(root, "development", "SensorReading",
                 {"deviceId": "dev-1", "takenAt": "2026-11-30T10:00:00.000Z", "kind": "temperature", "value": 21.5, "owner": {"user": "bob"}})
-    write_lines(root, "production", "users", {"username": "carol", "email": "carol@example.com", "password_env": "CLIENT_ALICE_PASSWORD"})
+    write_seed_lines(root, "production", "users", {"username": "carol", "email": "carol@example.com", "password_env": "CLIENT_ALICE_PASSWORD"})
     application = App(root)
     with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
         patch.setenv("CLIENT_ALICE_PASSWORD", ALICE_PASSWORD)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from cli import ampflow, quiet_dagster_home
-from conftest import REPO, App, copy_fixture, deployed, materialized
+from conftest import REPO, App, copy_fixture, deployed, materialized, write_seed_lines
 from dagster_ui import CHROMIUM, CHROMIUM_FLAGS
 
 WEB = REPO / "tests" / "web"
@@ -130,16 +130,12 @@ BOB_PASSWORD = "Bob-Browser-Pa55!word"
 def journals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     project = copy_fixture("auth-storage-function", tmp_path_factory.mktemp("journals") / "app", shared_synthesis=True)
     project.config_file.write_text("")
-    seed = project.root / "seed_data" / "development"
-    seed.mkdir(parents=True, exist_ok=True)
-    (seed / "users.jsonl").write_text(
-        '{"username": "alice", "email": "alice@example.com", "password_env": "BROWSER_ALICE_PASSWORD"}\n'
-        '{"username": "bob", "email": "bob@example.com", "password_env": "BROWSER_BOB_PASSWORD"}\n'
-    )
-    (seed / "Journal.jsonl").write_text(
-        '{"id": "journal-alice", "title": "Alice\'s notes", "owner": {"user": "alice"}}\n'
-        '{"id": "journal-bob", "title": "Bob\'s notes", "owner": {"user": "bob"}}\n'
-    )
+    write_seed_lines(project.root, "development", "users",
+                     {"username": "alice", "email": "alice@example.com", "password_env": "BROWSER_ALICE_PASSWORD"},
+                     {"username": "bob", "email": "bob@example.com", "password_env": "BROWSER_BOB_PASSWORD"})
+    write_seed_lines(project.root, "development", "Journal",
+                     {"id": "journal-alice", "title": "Alice's notes", "owner": {"user": "alice"}},
+                     {"id": "journal-bob", "title": "Bob's notes", "owner": {"user": "bob"}})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BROWSER_ALICE_PASSWORD", ALICE_PASSWORD)
         patch.setenv("BROWSER_BOB_PASSWORD", BOB_PASSWORD)

@@ -6,7 +6,6 @@ a custom attribute) and the embedded moto server, driven through the Dagster ass
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.user_pools import find_user_pool
 from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
-from conftest import App, copy_fixture, failure_text, materialized
+from conftest import App, copy_fixture, failure_text, materialized, write_seed_lines
 
 ALICE_PASSWORD = "Alice-Seed-Pa55!word"
 
@@ -49,11 +48,6 @@ def app(auth_project: Project, tmp_path: Path) -> Any:
     application = App(tmp_path / "app")
     yield application
     application.emulator().stop()
-
-
-def write_lines(project: Project, environment: str, name: str, *lines: Any) -> None:
-    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
-    (project.seed_dir / environment / f"{name}.jsonl").write_text(text)
 
 
 def cognito(app: App) -> Any:
@@ -102,8 +96,7 @@ BOB = {"username": "bob", "email": "bob@example.com", "groups": ["EDITORS"]}
 def test_every_problem_of_a_users_file_is_reported_at_once(auth_project: Project, tmp_path: Path) -> None:
     shutil.copytree(auth_project.root, tmp_path / "app", symlinks=True)
     project = Project(tmp_path / "app")
-    write_lines(
-        project, "development", "users",
+    write_seed_lines(project.root, "development", "users",
         ALICE,
         {"username": "alice", "email": "alice2@example.com"},
         {"email": "nobody@example.com"},
@@ -145,12 +138,12 @@ def test_an_owner_reference_names_a_user_of_the_environment(auth_project: Projec
     project = Project(tmp_path / "app")
     config = load_config(project)
     desired = EnvironmentWorkspace.open(project, "development", AwsSettings(), config).desired()
-    write_lines(project, "development", "Journal", {"title": "a", "owner": {"user": "zoe"}})
+    write_seed_lines(project.root, "development", "Journal", {"title": "a", "owner": {"user": "zoe"}})
     with pytest.raises(SeedError) as raised:  # no users file at all
         load_seed_set(project, config, config.environment("development"), "Journal", desired)
     assert "Journal.jsonl:1: field 'owner' names user 'zoe', but there is no" in str(raised.value)
-    write_lines(project, "development", "users", ALICE)
-    write_lines(project, "development", "Journal", {"title": "a", "owner": {"user": "alice"}}, {"title": "b", "owner": {"user": "zoe"}},
+    write_seed_lines(project.root, "development", "users", ALICE)
+    write_seed_lines(project.root, "development", "Journal", {"title": "a", "owner": {"user": "alice"}}, {"title": "b", "owner": {"user": "zoe"}},
                 {"title": "c", "owner": {"person": "alice"}})
     with pytest.raises(SeedError) as raised:
         load_seed_set(project, config, config.environment("development"), "Journal", desired)
@@ -167,9 +160,9 @@ def test_users_groups_and_owner_references_in_each_environment_s_own_pool(
     app: App, instance: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALICE_PASSWORD", ALICE_PASSWORD)
-    write_lines(app.project, "development", "users", ALICE, BOB)
-    write_lines(app.project, "development", "Journal", {"id": "j1", "title": "Diary", "owner": {"user": "alice"}})
-    write_lines(app.project, "production", "users", {"username": "carol", "email": "carol@example.com", "groups": ["ADMINS"]})
+    write_seed_lines(app.root, "development", "users", ALICE, BOB)
+    write_seed_lines(app.root, "development", "Journal", {"id": "j1", "title": "Diary", "owner": {"user": "alice"}})
+    write_seed_lines(app.root, "production", "users", {"username": "carol", "email": "carol@example.com", "groups": ["ADMINS"]})
     definitions = app.definitions()
     journal = definitions.resolve_assets_def("seeded_journal")
     assert {key.to_user_string() for key in journal.dependency_keys} >= {"seeded_users", "verified_tables"}
@@ -218,8 +211,8 @@ def test_users_groups_and_owner_references_in_each_environment_s_own_pool(
 
 
 def test_a_bad_users_file_stops_the_run_before_any_user_is_written(app: App, instance: Any) -> None:
-    write_lines(app.project, "development", "users", ALICE, {"username": "bob", "email": "bob@example.com", "groups": ["OWNERS"]})
-    write_lines(app.project, "development", "Journal", {"id": "j1", "title": "Diary", "owner": {"user": "alice"}})
+    write_seed_lines(app.root, "development", "users", ALICE, {"username": "bob", "email": "bob@example.com", "groups": ["OWNERS"]})
+    write_seed_lines(app.root, "development", "Journal", {"id": "j1", "title": "Diary", "owner": {"user": "alice"}})
     result = app.materialize("development", instance, raise_on_error=False)
     assert not result.success
     assert "users.jsonl:2: field 'groups': 'OWNERS' is not declared by defineAuth" in failure_text(result)
@@ -231,10 +224,10 @@ def test_a_bad_users_file_stops_the_run_before_any_user_is_written(app: App, ins
 def test_a_users_file_edit_requests_only_seeded_users(app: App, instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from test_automation import requested, run_request, tick
 
-    write_lines(app.project, "development", "users", BOB)
+    write_seed_lines(app.root, "development", "users", BOB)
     assert app.materialize("development", instance).success
     assert tick(app, instance)[0] == []
-    write_lines(app.project, "development", "users", BOB, {"username": "dora", "email": "dora@example.com"})
+    write_seed_lines(app.root, "development", "users", BOB, {"username": "dora", "email": "dora@example.com"})
     requests, _ = tick(app, instance)
     assert requested(requests) == {("seeded_users", "development")}
     assert materialized(run_request(app, instance, requests[0]))["seeded_users"]["created"] == "dora"

@@ -13,6 +13,8 @@
 //   them: against the payload after field resolvers ran (an owner field reads `username`, not
 //   `sub::username`), and a field the subscriber did not select never matches.
 
+import { STATUS_CODES } from 'node:http';
+
 const REALTIME_PATH = '/graphql/realtime';
 const CONNECTION_TIMEOUT_MS = 5 * 60 * 1000;
 const KEEP_ALIVE_MS = 60 * 1000;
@@ -90,7 +92,7 @@ export function serveRealtime({ simulator, require, tokenProblem }) {
 
 function refuseUpgrade(socket, status, message) {
   const body = JSON.stringify({ errors: [{ message }] });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
     `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
@@ -168,7 +170,7 @@ function filtered(iterator, keep) {
  * (`{field: {eq: v}, and: [...], or: [...], not: {...}}`, from toSubscriptionFilter) or AppSync's
  * filterGroup form (`{filterGroup: [{filters: [{fieldName, operator, value}]}]}`: any group, all its filters).
  */
-export function filterMatches(filter, item) {
+function filterMatches(filter, item) {
   if (filter === null || filter === undefined) return true;
   if ('ampflowFilterInput' in filter) return inputMatches(filter.ampflowFilterInput, item);
   if (Array.isArray(filter.filterGroup)) {
