@@ -11,7 +11,7 @@ import time
 from benchmarks.common import SIZES, Result
 from benchmarks.report import write_markdown
 
-BENCHMARKS = ("change_detection", "seeding", "reseed_cost", "memory", "noop_workflow", "verification", "local_api")
+BENCHMARKS = ("change_detection", "seeding", "reseed_cost", "memory", "noop_workflow", "verification", "local_api", "realtime")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -326,13 +326,23 @@ def write_seed_lines(root: Path, environment: str, name: str, *lines: dict[str, 
 
 
 @contextmanager
+def deployed_fixture(name: str, destination: Path, environment: str = "development") -> Iterator[App]:
+    """tests/apps/<name> copied to `destination` with the default ampflow.toml, `environment` deployed (see deployed)."""
+    project = copy_fixture(name, destination, shared_synthesis=True)
+    project.config_file.write_text("")
+    with deployed(project.root, environment) as application:
+        yield application
+
+
+@contextmanager
 def deployed(root: Path, environment: str = "development") -> Iterator[App]:
-    """The app at `root` with `environment` materialized in a throwaway instance (kept as `.instance`),
-    for a module's tests to share; its emulator and endpoints stopped afterwards."""
+    """The app at `root` with `environment` materialized in a throwaway instance (kept as `.instance`, the
+    run's result as `.result`), for a module's tests to share; its emulator and endpoints stopped afterwards."""
     application = App(root)
     with dg.instance_for_test() as instance:
         result = application.materialize(environment, instance)
         assert result.success, failure_text(result)
         application.instance = instance  # type: ignore[attr-defined]
+        application.result = result  # type: ignore[attr-defined]
         yield application
     application.emulator().stop()

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from cli import ampflow, quiet_dagster_home
-from conftest import REPO, App, copy_fixture, deployed, materialized, write_seed_lines
+from conftest import REPO, App, copy_fixture, deployed, deployed_fixture, materialized, write_seed_lines
 from dagster_ui import CHROMIUM, CHROMIUM_FLAGS
 
 WEB = REPO / "tests" / "web"
@@ -31,9 +31,7 @@ WEB = REPO / "tests" / "web"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    project = copy_fixture("live-data", tmp_path_factory.mktemp("live") / "app", shared_synthesis=True)
-    project.config_file.write_text("")
-    with deployed(project.root) as application:
+    with deployed_fixture("live-data", tmp_path_factory.mktemp("live") / "app") as application:
         yield application
 
 
@@ -80,11 +78,12 @@ def todos(page: Page) -> Any:
     return page.get_by_test_id("todo")
 
 
-def open_synced(page: Page, url: str, problems: list[str]) -> None:
+def open_synced(page: Page, url: str, problems: list[str], status: str = "synced") -> None:
+    """`url` in `page`, its console errors and exceptions kept in `problems`, once its status says `status`."""
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(url)
-    expect(page.get_by_test_id("status")).to_have_text("synced", timeout=30_000)
+    expect(page.get_by_test_id("status")).to_have_text(status, timeout=30_000)
 
 
 def test_a_todo_created_in_one_tab_appears_in_another_without_a_reload_and_outlives_a_reseed(
@@ -179,3 +178,44 @@ def test_each_owners_tabs_show_their_new_journal_live_and_never_another_owners(j
         alice_again.screenshot(path=str(tmp_path / "alice-second-tab.png"))
         browser.close()
     assert problems == []
+
+
+# --- a.handler.custom only: a custom subscription fed by a publish mutation on no data source, JS queries -----
+
+
+@pytest.fixture(scope="module")
+def handlers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    with deployed_fixture("custom-handlers", tmp_path_factory.mktemp("handlers") / "app") as application:
+        yield application
+
+
+def test_a_custom_subscription_shows_a_message_from_another_tab_live_and_js_handlers_answer_the_page(
+    handlers: App, tmp_path: Path,
+) -> None:
+    problems: list[str] = []
+    with serving(build(handlers, "development", tmp_path / "home")) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context()
+        lobby, red = context.new_page(), context.new_page()
+        open_synced(lobby, f"{url}?room=lobby", problems, status="listening")
+        open_synced(red, f"{url}?room=team-red", problems, status="listening")
+        for page in (lobby, red):  # postSummary: a pipeline of two JS handlers; the quiet post returned early
+            expect(page.get_by_test_id("summary")).to_have_text(["[DEV] Hello, world (3 likes)", "[DEV] A quiet post (no likes yet)"])
+        lobby.evaluate("window.openedOnce = true")  # gone if the tab reloads
+
+        lobby.get_by_label("Message").fill("hello, lobby")  # receive({roomPrefix: 'team-'}) lets no lobby message through
+        lobby.get_by_role("button", name="send").click()
+        red.get_by_label("Message").fill("hello, red")
+        red.get_by_role("button", name="send").click()
+        for page in (lobby, red):
+            expect(page.get_by_test_id("message")).to_have_text(["team-red: hello, red"], timeout=10_000)
+        red.wait_for_timeout(1500)  # time for a wrongly delivered lobby message to arrive
+        expect(red.get_by_test_id("message")).to_have_text(["team-red: hello, red"])
+        assert lobby.evaluate("window.openedOnce") is True
+
+        lobby.get_by_role("button", name="like post-quiet").click()  # likePost: a raw UpdateItem from JS
+        expect(lobby.get_by_test_id("summary")).to_have_text(["[DEV] Hello, world (3 likes)", "[DEV] A quiet post (1 likes)"])
+        lobby.screenshot(path=str(tmp_path / "lobby-tab.png"))
+        browser.close()
+    assert problems == []
+    assert {item["id"]: int(item["likes"]) for item in handlers.items("development", "Post")} == {"post-hello": 3, "post-quiet": 1}

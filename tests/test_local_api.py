@@ -213,15 +213,14 @@ def zero_models(tmp_path_factory: pytest.TempPathFactory) -> Any:
     emulator.stop()
 
 
-def test_a_handler_function_runs_its_bundle_and_a_handler_custom_fails_with_the_reason(zero_models: Any) -> None:
+def test_a_handler_function_runs_its_bundle_and_a_handler_custom_runs_its_js(zero_models: Any) -> None:
     """a.handler.function runs the function's synthesized bundle in a child process; a.handler.custom
-    (APPSYNC_JS) answers an error that says why, never null."""
+    (APPSYNC_JS, on no data source) runs its request and response handlers."""
     project, spec, values = zero_models
     assert list(spec.lambdas) and not [u for u in spec.unsupported if "Lambda" in u.reason]
     url = graphql_endpoint(project.state_dir, "development").ensure_running(spec, values).url
-    greet = post(url, values.api_key, 'mutation { greet(name: "Ada") { text } }')
-    assert greet["data"]["greet"] is None
-    assert "APPSYNC_JS" in greet["errors"][0]["message"], greet
+    greet = post(url, values.api_key, 'mutation { greet(name: "Ada") { text language } }')
+    assert greet == {"data": {"greet": {"text": "Hello, Ada!", "language": "EN"}}}
     echo = post(url, values.api_key, 'query { echo(content: "hi from the bundle") { content executionDuration } }')
     assert "errors" not in echo, echo
     assert echo["data"]["echo"]["content"] == "hi from the bundle" and echo["data"]["echo"]["executionDuration"] >= 0

@@ -13,9 +13,9 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveJavascriptHandlers } from './appsync_js.mjs';
 import { serveRealtime } from './realtime.mjs';
 
-const UNSUPPORTED_DATA_SOURCE = 'AmpflowUnsupported';
 const SERVED_AUTHORIZATION = ['API_KEY', 'AMAZON_COGNITO_USER_POOLS'];
 const WATCH_INTERVAL_MS = 5000;
 const WATCH_FAILURES = 3;
@@ -33,6 +33,7 @@ const { AmplifyAppSyncSimulator } = require('@aws-amplify/amplify-appsync-simula
 
 const { endpoint, region, accessKeyId, secretAccessKey } = config.dynamodb;
 const dataSource = (source) => {
+  if (source.unsupported) return failing(source, source.unsupported);
   if (source.type === 'AMAZON_DYNAMODB') {
     const credentials = { accessKeyId, secretAccessKey }; // SDK v3 ignores flat credential keys
     return { name: source.name, type: source.type, config: { tableName: source.tableName, endpoint, region, credentials } };
@@ -40,15 +41,18 @@ const dataSource = (source) => {
   if (source.type === 'NONE') return { name: source.name, type: 'NONE' };
   const lambda = source.type === 'AWS_LAMBDA' && lambdas.get(source.function);
   if (lambda) return { name: source.name, type: 'AWS_LAMBDA', invoke: (payload) => invokeLambda(lambda, payload) };
-  // HTTP, OpenSearch, a function that cannot run here: the query fails with the reason, never silently.
-  return {
-    name: source.name,
-    type: 'AWS_LAMBDA',
-    invoke: async () => {
-      throw new Error(`${source.type} data source ${source.name} does not run on ampflow's local endpoint yet`);
-    },
-  };
+  return failing(source, `a ${source.type} data source does not run on the local endpoint yet`);
 };
+// HTTP, OpenSearch, a function or table that is not here: the query fails with the reason, never silently.
+const failing = (source, reason) => ({
+  name: source.name,
+  type: 'AWS_LAMBDA',
+  invoke: async () => {
+    const error = new Error(`data source ${source.name} does not run on ampflow's local endpoint: ${reason}`);
+    error.unsupportedDataSource = true;
+    throw error;
+  },
+});
 // a.handler.function: each invocation runs the function's bundle in a child process of its own, with
 // the function's environment and the emulator as its AWS (lambda_runner.mjs).
 const LAMBDA_RUNNER = join(dirname(fileURLToPath(import.meta.url)), 'lambda_runner.mjs');
@@ -87,24 +91,22 @@ function invokeLambda(lambda, payload) {
     child.stdin.end(JSON.stringify(payload));
   });
 }
-const dataSources = [...config.dataSources.map(dataSource), { name: UNSUPPORTED_DATA_SOURCE, type: 'NONE' }];
+const dataSources = config.dataSources.map(dataSource);
 
 // Templates are registered once by hash and parsed once at init (inline templates given to a
-// resolver would be parsed again on every request).
+// resolver would be parsed again on every request). An APPSYNC_JS module is a request and a response
+// template of its own (appsync_js.mjs).
 const mappingTemplates = Object.entries(config.templates).map(([path, content]) => ({ path, content }));
-const functions = config.functions.map((fn) => ({
-  name: fn.name,
-  dataSourceName: fn.dataSourceName,
-  requestMappingTemplateLocation: fn.request ?? undefined,
-  responseMappingTemplateLocation: fn.response ?? undefined,
-}));
+const templates = (entry) => (entry.code
+  ? { requestMappingTemplateLocation: `${entry.code}#request`, responseMappingTemplateLocation: `${entry.code}#response` }
+  : { requestMappingTemplateLocation: entry.request ?? undefined, responseMappingTemplateLocation: entry.response ?? undefined });
+const functions = config.functions.map((fn) => ({ name: fn.name, dataSourceName: fn.dataSourceName, ...templates(fn) }));
 const resolvers = config.resolvers.map((resolver) => ({
   kind: resolver.kind,
   typeName: resolver.typeName,
   fieldName: resolver.fieldName,
   ...(resolver.kind === 'PIPELINE' ? { functions: resolver.functions } : { dataSourceName: resolver.dataSourceName }),
-  requestMappingTemplateLocation: resolver.request ?? undefined,
-  responseMappingTemplateLocation: resolver.response ?? undefined,
+  ...templates(resolver),
 }));
 
 // API key and user pools only. AWS_IAM is left out: the simulator takes any SigV4-looking header
@@ -120,6 +122,7 @@ const appSync = {
 };
 
 const simulator = new AmplifyAppSyncSimulator({ port: config.port, wsPort: config.port });
+serveJavascriptHandlers({ simulator, require, modules: config.code ?? {} });
 simulator.init({
   schema: { path: 'schema.graphql', content: config.schema },
   resolvers, functions, dataSources, mappingTemplates, appSync,

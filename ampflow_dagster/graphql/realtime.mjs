@@ -27,6 +27,7 @@ export function serveRealtime({ simulator, require, tokenProblem }) {
   const simulatorLib = (path) => require(`@aws-amplify/amplify-appsync-simulator/lib/${path}`);
   addSubscriptionExtensions(simulatorLib);
   const { getArgumentValues } = require('graphql/execution/values');
+  const { getNamedType } = require('graphql');
   const { runSubscription } = simulatorLib('utils/graphql-runner/subscriptions');
   const { extractHeader, extractJwtToken, getAuthorizationMode } = simulatorLib('utils/auth-helpers');
 
@@ -81,7 +82,7 @@ export function serveRealtime({ simulator, require, tokenProblem }) {
     };
     const result = await runSubscription(simulator.schema, document, variables, undefined, context);
     if (!result.asyncIterator) return result;
-    const field = subscribedField(simulator.schema, document, variables, getArgumentValues);
+    const field = subscribedField(simulator.schema, document, variables, getArgumentValues, getNamedType);
     const filter = context.subscriptionFilter ?? null;
     return filtered(result.asyncIterator, (event) => {
       const item = event?.data?.[field.responseKey];
@@ -133,13 +134,19 @@ function plain(value) {
   return value && typeof value.toJSON === 'function' ? value.toJSON() : JSON.parse(JSON.stringify(value ?? null));
 }
 
-/** The subscription field a document asks for: its response key and the argument values given (filter aside). */
-function subscribedField(schema, document, variables, getArgumentValues) {
+/**
+ * The subscription field a document asks for: its response key and the argument values given that
+ * name a field of what it returns (`filter`, and an argument such as `roomPrefix` that only its
+ * resolver reads, are not compared with the event).
+ */
+function subscribedField(schema, document, variables, getArgumentValues, getNamedType) {
   const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition');
   const node = operation.selectionSet.selections.find((selection) => selection.kind === 'Field');
   const definition = schema.getSubscriptionType().getFields()[node.name.value];
+  const returned = getNamedType(definition.type);
+  const fields = typeof returned.getFields === 'function' ? returned.getFields() : {};
   const values = getArgumentValues(definition, node, variables ?? {});
-  const given = Object.entries(values).filter(([name, value]) => name !== 'filter' && value !== null && value !== undefined);
+  const given = Object.entries(values).filter(([name, value]) => name in fields && value !== null && value !== undefined);
   return { responseKey: node.alias?.value ?? node.name.value, arguments: Object.fromEntries(given) };
 }
 

@@ -21,8 +21,6 @@ GRAPHQL_URL = "@@graphqlUrl@@"
 PLACEHOLDERS = (API_ID, REGION, ACCOUNT, USER_POOL_ID, USER_POOL_CLIENT_ID, GRAPHQL_URL)
 
 SERVED_AUTHORIZATION = ("API_KEY", "AMAZON_COGNITO_USER_POOLS")
-# A data source the endpoint adds: fields it cannot run resolve through it to an error that says why.
-UNSUPPORTED_DATA_SOURCE = "AmpflowUnsupported"
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,8 @@ class GraphqlApiSpec:
     unsupported: list[Unsupported] = field(default_factory=list)
     # a.handler.function's Lambda functions by name: runtime, handler, timeout, environment and bundled files
     lambdas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a.handler.custom's APPSYNC_JS modules by content hash: the app's file they came from, and the code
+    code: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """What the endpoint serves, as a hash: the schema fingerprint shown on a deployment."""

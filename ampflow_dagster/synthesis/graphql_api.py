@@ -3,7 +3,8 @@
 Amplify declares each resolver and pipeline function as an `AWS::AppSync::Resolver` /
 `FunctionConfiguration` in the data API's nested stacks. Their VTL templates are assets (named by
 their hash in the asset manifest) or inline `Fn::Join`s whose values (table name, API id, roles)
-are CloudFormation expressions across nested stacks. We evaluate those the way CloudFormation
+are CloudFormation expressions across nested stacks. An `a.handler.custom` handler is APPSYNC_JS
+code instead: the file the app wrote, kept as an asset, and Amplify's own pipeline resolver inline. We evaluate those the way CloudFormation
 would, with placeholders (`@@apiId@@`, `@@region@@`, ...) for what only a deployment knows; the
 endpoint puts the environment's values in when it starts. Templates are kept as Amplify generated
 them, deduplicated by content, so the cached synthesis holds the whole API and an unchanged tree
@@ -15,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.synthesis.api_spec import (
-    ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID, UNSUPPORTED_DATA_SOURCE,
+    ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID,
     GraphqlApiSpec, Unsupported,
 )
 from ampflow_dagster.synthesis.cloud_assembly import ASSET_HASH, Binding, CloudAssembly, Evaluator, StackTemplate
@@ -28,22 +30,26 @@ FUNCTION = "AWS::AppSync::FunctionConfiguration"
 DATA_SOURCE = "AWS::AppSync::DataSource"
 API = "AWS::AppSync::GraphQLApi"
 TABLE_TYPES = ("Custom::AmplifyDynamoDBTable", "AWS::DynamoDB::Table")
-EMPTY_RESPONSE = "$util.toJson({})"
 LAMBDA = "AWS::Lambda::Function"
 BUNDLE_LIMIT_BYTES = 10 * 1024 * 1024  # a function bundle kept with the synthesis; larger is not run locally
 BATCH_OR_TRANSACT = re.compile(r"\b(BatchGetItem|BatchPutItem|BatchDeleteItem|TransactGetItems|TransactWriteItems)\b")
+BATCH_OR_TRANSACT_HELPERS = re.compile(r"\b(batchGet|batchPut|batchDelete|transactGet|transactWrite)\s*\(")
+SOURCE_SUFFIXES = (".js", ".mjs", ".ts")
 
 
 class CannotEvaluate(Exception):
     """An expression the local endpoint has no value for."""
 
 
-def graphql_api_spec(assembly: CloudAssembly) -> GraphqlApiSpec | None:
-    """The assembly's data API as the local endpoint serves it; None without a data API or schema."""
+def graphql_api_spec(assembly: CloudAssembly, sources: Path | None = None) -> GraphqlApiSpec | None:
+    """The assembly's data API as the local endpoint serves it; None without a data API or schema.
+
+    `sources` is the app's amplify/ folder: a JS handler is named by the file of it the app wrote.
+    """
     schema_file = assembly.transformed_schema()
     if schema_file is None:
         return None
-    extraction = _Extraction(assembly)
+    extraction = _Extraction(assembly, sources)
     stacks = {id(stack): stack for data_stack in assembly.data_stacks() for stack in data_stack.tree()}
     for stack in stacks.values():
         extraction.read(stack)
@@ -51,9 +57,12 @@ def graphql_api_spec(assembly: CloudAssembly) -> GraphqlApiSpec | None:
 
 
 class _Extraction:
-    def __init__(self, assembly: CloudAssembly) -> None:
+    def __init__(self, assembly: CloudAssembly, sources: Path | None) -> None:
         self.assembly = assembly
+        self.sources = sources
+        self.source_files: dict[str, str] | None = None
         self.templates: dict[str, str] = {}
+        self.code: dict[str, dict[str, str]] = {}
         self.data_sources: list[dict[str, str]] = []
         self.functions: list[dict[str, Any]] = []
         self.resolvers: list[dict[str, Any]] = []
@@ -91,6 +100,10 @@ class _Extraction:
             operations = sorted(set(BATCH_OR_TRANSACT.findall(text)))
             if operations:
                 unsupported.append(Unsupported(f"template {digest[:12]}", f"uses {', '.join(operations)}, which the simulator's DynamoDB data source does not implement"))
+        for module in sorted(self.code.values(), key=lambda module: module["file"]):
+            operations = sorted(set(BATCH_OR_TRANSACT.findall(module["source"]) + BATCH_OR_TRANSACT_HELPERS.findall(module["source"])))
+            if operations:
+                unsupported.append(Unsupported(module["file"], f"uses {', '.join(operations)}, which the simulator's DynamoDB data source does not implement"))
         return GraphqlApiSpec(
             schema=schema,
             default_authorization_type=default,
@@ -101,6 +114,7 @@ class _Extraction:
             templates=self.templates,
             unsupported=sorted(unsupported, key=lambda entry: entry.subject),
             lambdas=self.lambdas,
+            code=self.code,
         )
 
     def _api(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
@@ -112,15 +126,22 @@ class _Extraction:
         source = {"name": evaluated["Name"], "type": evaluated["Type"]}
         if evaluated["Type"] == "AMAZON_DYNAMODB":
             source["tableName"] = evaluated["DynamoDBConfig"]["TableName"]
+            if not source["tableName"]:
+                reason = ("its table has no name the local environment knows (a table of the app's own CDK stack): "
+                          "the local environment creates the data API's model tables only")
+                source["unsupported"] = reason
+                self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", reason))
         elif evaluated["Type"] == "AWS_LAMBDA":
             key = str(evaluated["LambdaConfig"]["LambdaFunctionArn"]).rsplit(":function:", 1)[-1]
             reason = self._lambda(key)
             if reason is None:
                 source["function"] = key
             else:
+                source["unsupported"] = reason
                 self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", reason))
         elif evaluated["Type"] != "NONE":
-            self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", f"a {evaluated['Type']} data source does not run on the local endpoint yet"))
+            source["unsupported"] = f"a {evaluated['Type']} data source does not run on the local endpoint yet"
+            self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", source["unsupported"]))
         self.data_sources.append(source)
 
     def _lambda(self, key: str) -> str | None:
@@ -161,38 +182,54 @@ class _Extraction:
         return None
 
     def _function(self, stack: StackTemplate, logical_id: str, properties: dict[str, Any]) -> None:
-        name = function_key(stack, logical_id)
+        function = {"name": function_key(stack, logical_id), "dataSourceName": self.evaluate(stack, properties["DataSourceName"])}
         if _javascript(properties):
-            reason = f"pipeline function {properties.get('Name', logical_id)} uses the APPSYNC_JS runtime (a.handler.custom); the local endpoint runs VTL only"
-            self.unsupported.append(Unsupported(f"function {properties.get('Name', logical_id)}", reason))
-            self.functions.append({"name": name, "dataSourceName": UNSUPPORTED_DATA_SOURCE, **self._failing(reason)})
+            self.functions.append({**function, "code": self._code(stack, properties, f"{properties.get('Name', logical_id)}.js")})
             return
-        self.functions.append({
-            "name": name,
-            "dataSourceName": self.evaluate(stack, properties["DataSourceName"]),
-            "request": self._template(stack, properties, "Request"),
-            "response": self._template(stack, properties, "Response"),
-        })
+        function["request"] = self._template(stack, properties, "Request")
+        function["response"] = self._template(stack, properties, "Response")
+        self.functions.append(function)
 
     def _resolver(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
         type_name, field_name = properties["TypeName"], properties["FieldName"]
-        resolver: dict[str, Any] = {"typeName": type_name, "fieldName": field_name}
-        if _javascript(properties):
-            reason = f"{type_name}.{field_name} uses an APPSYNC_JS resolver (a.handler.custom); the local endpoint runs VTL only"
-            self.unsupported.append(Unsupported(f"{type_name}.{field_name}", reason))
-            self.resolvers.append({**resolver, "kind": "UNIT", "dataSourceName": UNSUPPORTED_DATA_SOURCE, **self._failing(reason)})
-            return
-        resolver["kind"] = properties.get("Kind", "UNIT")
+        resolver: dict[str, Any] = {"typeName": type_name, "fieldName": field_name, "kind": properties.get("Kind", "UNIT")}
         if resolver["kind"] == "PIPELINE":
             resolver["functions"] = self.evaluate(stack, properties["PipelineConfig"]["Functions"])
         else:
             resolver["dataSourceName"] = self.evaluate(stack, properties["DataSourceName"])
-        resolver["request"] = self._template(stack, properties, "Request")
-        resolver["response"] = self._template(stack, properties, "Response")
+        if _javascript(properties):
+            resolver["code"] = self._code(stack, properties, f"{type_name}.{field_name}.js")
+        else:
+            resolver["request"] = self._template(stack, properties, "Request")
+            resolver["response"] = self._template(stack, properties, "Response")
         self.resolvers.append(resolver)
 
-    def _failing(self, reason: str) -> dict[str, str]:
-        return {"request": self._keep(f"$util.error({json.dumps(reason)}, \"Unsupported\")"), "response": self._keep(EMPTY_RESPONSE)}
+    def _code(self, stack: StackTemplate, properties: dict[str, Any], name: str) -> str:
+        """The hash of an APPSYNC_JS resolver's or function's module (an asset, or inline and evaluated)."""
+        location = properties.get("CodeS3Location")
+        if location is not None:
+            digests = [d for d in ASSET_HASH.findall(json.dumps(location)) if d in self.assembly.asset_paths]
+            if not digests:
+                raise CannotEvaluate(f"code {json.dumps(location)[:120]} is not an asset of the assembly")
+            source = (self.assembly.directory / self.assembly.asset_paths[digests[0]]).read_text(encoding="utf-8")
+        else:
+            source = str(self.evaluate(stack, properties["Code"]))
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        self.code.setdefault(digest, {"file": self._source_file(source) or name, "source": source})
+        return digest
+
+    def _source_file(self, source: str) -> str | None:
+        """The app's own file a handler was copied from (`amplify/data/publish.js`), for its errors."""
+        if self.sources is None:
+            return None
+        if self.source_files is None:
+            files = (path for path in sorted(self.sources.rglob("*"))
+                     if path.suffix in SOURCE_SUFFIXES and "node_modules" not in path.parts and path.is_file())
+            self.source_files = {}
+            for path in files:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                self.source_files.setdefault(text, path.relative_to(self.sources.parent).as_posix())
+        return self.source_files.get(source)
 
     def _template(self, stack: StackTemplate, properties: dict[str, Any], which: str) -> str | None:
         """The hash of a resolver's or function's request or response template (an asset, or inline and evaluated)."""

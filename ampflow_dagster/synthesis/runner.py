@@ -228,7 +228,7 @@ def _desired_backend(
         variables_digest=variables_digest(variables),
         field_defaults=defaults,
         auth=user_pool_spec(assembly),
-        graphql_api=graphql_api_spec(assembly) if has_data_api else None,
+        graphql_api=graphql_api_spec(assembly, project.amplify_dir) if has_data_api else None,
         client_outputs=generated["outputs"] or {},
         unresolved_outputs=stack_outputs.unresolved,
     )

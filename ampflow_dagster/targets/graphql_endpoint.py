@@ -193,6 +193,7 @@ def _launcher_config(spec: GraphqlApiSpec, values: EndpointValues, port: int, fu
         "functions": api["functions"],
         "resolvers": api["resolvers"],
         "templates": api["templates"],
+        "code": api.get("code") or {},
         "lambdas": _function_bundles(api.get("lambdas") or {}, functions_dir),
     }
 

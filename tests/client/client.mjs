@@ -10,8 +10,11 @@
 //   {"op": "update", "model": "Todo", "input": {"id": ..., ...}}   {"op": "delete", "model": "Todo", "key": {...}}
 //   {"op": "signIn", "username": "...", "password": "..."}  SRP against the local user pool
 //   {"op": "signOut"}
+//   {"op": "query", "name": "getPostJs", "args": {...}}   a custom query (client.queries), or
+//   {"op": "mutation", "name": "publish", "args": {...}}  a custom mutation (client.mutations)
 //   {"op": "subscribe", "model": "Todo", "event": "onCreate", "name": "s1", "filter": {...}}
 //                                                        returns once AppSync's start_ack arrived
+//   {"op": "subscribe", "subscription": "receive", "args": {...}, "name": "s2"}  a custom subscription
 //   {"op": "received", "name": "s1", "count": 2, "waitMs": 10000}  the events so far, once `count`
 //                                                        arrived or waitMs passed (count 0: all of waitMs)
 //   {"op": "unsubscribe", "name": "s1"}
@@ -106,10 +109,20 @@ async function run(step) {
       const session = await fetchAuthSession();
       return { data: { ...plain(answer), sub: session.tokens?.idToken?.payload?.sub ?? null }, errors: [] };
     }
+    case 'query':
+    case 'mutation': {
+      const operation = (step.op === 'query' ? client.queries : client.mutations)[step.name];
+      if (!operation) return { errors: [`client.${step.op === 'query' ? 'queries' : 'mutations'} has no ${step.name}`] };
+      const answer = await operation(step.args ?? {}, options);
+      return { data: plain(answer.data), errors: messages(answer.errors) };
+    }
     case 'subscribe': {
       const watched = { events: [], errors: [] };
       const acked = startAcks;
-      watched.subscription = model[step.event]({ ...options, ...(step.filter ? { filter: step.filter } : {}) }).subscribe({
+      const observable = step.subscription
+        ? client.subscriptions[step.subscription](step.args ?? {}, options)
+        : model[step.event]({ ...options, ...(step.filter ? { filter: step.filter } : {}) });
+      watched.subscription = observable.subscribe({
         next: (item) => watched.events.push(plain(item)),
         error: (error) => watched.errors.push(...messages(error?.errors ?? [error])),
       });
