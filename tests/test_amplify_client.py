@@ -176,6 +176,22 @@ def test_a_signed_in_user_lists_only_their_own_items_through_the_local_user_pool
     assert stored[created["id"]]["owner"] == stored["journal-alice"]["owner"]  # as the seed stored Alice's: `<sub>::<username>`
 
 
+def test_a_js_handler_reads_the_signed_in_users_identity(auth_app: App) -> None:
+    steps = [
+        {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},
+        {"op": "query", "name": "whoAmI"},
+        {"op": "signOut"},
+        {"op": "signIn", "username": "bob@example.com", "password": BOB_PASSWORD},
+        {"op": "query", "name": "whoAmI"},
+        {"op": "signOut"},
+    ]
+    alice, alice_is, _, bob, bob_is, _ = answered(run_client(client_dir(auth_app), steps))
+    assert (alice_is["sub"], bob_is["sub"]) == (alice["sub"], bob["sub"])  # ctx.identity of the caller's token
+    assert alice_is["username"] and alice_is["username"] != bob_is["username"]
+    pool = outputs(auth_app)["auth"]["user_pool_id"]
+    assert alice_is["issuer"] == bob_is["issuer"] and alice_is["issuer"].endswith(f"/{pool}")
+
+
 def test_an_owners_subscription_receives_their_new_items_and_never_another_owners(auth_app: App) -> None:
     steps = [
         {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},

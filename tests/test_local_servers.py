@@ -118,6 +118,14 @@ def test_status_shows_what_runs_stop_stops_it_and_an_unused_emulator_takes_its_e
     assert app.emulator().listening() is None  # status started nothing
     assert "Nothing of this project was running." in ampflow(app.root, "stop", dagster_home=home).stdout
 
+    # Up to date, `ampflow dev` starts no run, but its front end gets the endpoint back.
+    again = ampflow(app.root, "dev", dagster_home=home)
+    assert again.returncode == 0 and "no run started" in again.stdout, again.stdout + again.stderr
+    assert "Local GraphQL endpoint started" in again.stdout
+    back = json.loads((app.project.state_dir / "graphql" / "development" / "server.json").read_text())
+    assert process_alive(back["pid"]) and back["pid"] != endpoint["pid"]
+    assert "Stopped the GraphQL endpoint of development" in ampflow(app.root, "stop", dagster_home=home).stdout
+
     # Started again with a short idle timeout: unused, the emulator exits and stops the endpoint on its way out.
     served = ampflow(app.root, "outputs", "development", dagster_home=home, env={IDLE_TIMEOUT_VARIABLE: "8"})
     assert served.returncode == 0, served.stderr

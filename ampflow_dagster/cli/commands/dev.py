@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ampflow_dagster.cli.commands.outputs import serve
 from ampflow_dagster.cli.runner import run_job
 from ampflow_dagster.cli.session import Session
 from ampflow_dagster.names import DEV_JOB, PROD_JOB, pinned_job
@@ -38,6 +39,7 @@ def run_workflow(session: Session, job_name: str, environment: str, full: bool) 
     if checked is not None:
         click.secho(f"==> {name} is up to date; no run started ({checked}).", fg="green", bold=True)
         click.echo("    Seed items are compared with their tables by `ampflow seed` and by --full.")
+        serve(session, name)  # after `ampflow stop`, its endpoint is back for the front end
         return
     run_job(session, job_name)
 

@@ -23,8 +23,6 @@ from ampflow_dagster.errors import ConfigurationError
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to write it (default: the app's root).")
 @click.pass_obj
 def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
-    from ampflow_dagster.defs.records import cached_desired
-
     name = session.environment(environment).name
     generated = session.project.client_dir(name) / OUTPUTS_FILE
     if not generated.is_file():
@@ -35,10 +33,7 @@ def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
             + f", then run `ampflow outputs {name}` again.",
             code="NoClientYet",
         )
-    workspace = session.workspace(name)
-    desired = cached_desired(workspace, workspace.fingerprint())  # never starts Node
-    if desired is not None:
-        workspace.target.serve(desired, lambda line: click.echo(f"    {line}"))  # local: its endpoint, restarted if it stopped
+    serve(session, name)
     for name_of_file in (OUTPUTS_FILE, CONFIGURE_FILE):
         source = generated.with_name(name_of_file)
         target = (out_dir or session.project.root) / name_of_file
@@ -56,6 +51,16 @@ def outputs(session: Session, environment: str, out_dir: Path | None) -> None:
                 "      configureAmplify(Amplify, outputs);\n"
                 "    (it points sign-in at the local user pool and subscriptions at the local endpoint without TLS)"
             )
+
+
+def serve(session: Session, name: str) -> None:
+    """What the deployed environment serves its front end, running: on local, its GraphQL endpoint, restarted if it stopped."""
+    from ampflow_dagster.defs.records import cached_desired
+
+    workspace = session.workspace(name)
+    desired = cached_desired(workspace, workspace.fingerprint())  # never starts Node
+    if desired is not None:
+        workspace.target.serve(desired, lambda line: click.echo(f"    {line}"))
 
 
 COMMANDS = [outputs]

@@ -25,6 +25,13 @@ const schema = a.schema({
     })
     .identifier(['deviceId', 'takenAt', 'kind'])
     .authorization((allow) => [allow.owner(), allow.authenticated().to(['read'])]),
+  // a JS handler (a.handler.custom, no data source) that reads who signed in: ctx.identity
+  Caller: a.customType({ username: a.string(), sub: a.string(), issuer: a.string() }),
+  whoAmI: a
+    .query()
+    .returns(a.ref('Caller'))
+    .authorization((allow) => [allow.authenticated()])
+    .handler(a.handler.custom({ entry: './who-am-i.js' })),
 });
 
 export type Schema = ClientSchema<typeof schema>;
