@@ -13,7 +13,7 @@ from typing import Any
 
 from ampflow_dagster.environments import Environment
 from ampflow_dagster.errors import AmpflowError
-from ampflow_dagster.tables.names import belongs_to_api, local_user_pool_name
+from ampflow_dagster.tables.names import belongs_to_api, belongs_to_api_as_app_table, local_user_pool_name
 
 
 def carries_prefix(item: dict[str, Any], label_field: str, prefix: str) -> bool:
@@ -41,6 +41,16 @@ class EnvironmentGate:
         if not belongs_to_api(table, self.api_id):
             raise IsolationError(
                 f"Refusing to change {table}: it is not a table of environment '{self.environment.name}' "
+                f"(API id {self.api_id}).",
+                "Each environment only changes its own tables; check the environment and target in ampflow.toml.",
+            )
+        return table
+
+    def app_table(self, table: str) -> str:
+        """`table`, if it is this environment's copy of a table of the app's own stack; raises otherwise."""
+        if not belongs_to_api_as_app_table(table, self.api_id):
+            raise IsolationError(
+                f"Refusing to create {table}: it is not a table of environment '{self.environment.name}' "
                 f"(API id {self.api_id}).",
                 "Each environment only changes its own tables; check the environment and target in ampflow.toml.",
             )

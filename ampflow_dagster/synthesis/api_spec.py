@@ -51,6 +51,8 @@ class GraphqlApiSpec:
     lambdas: dict[str, dict[str, Any]] = field(default_factory=dict)
     # a.handler.custom's APPSYNC_JS modules by content hash: the app's file they came from, and the code
     code: dict[str, dict[str, str]] = field(default_factory=dict)
+    # tables of the app's own stacks that data sources use, by local name (`<logicalId>-@@apiId@@-app`): TableSpec as JSON
+    app_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """What the endpoint serves, as a hash: the schema fingerprint shown on a deployment."""

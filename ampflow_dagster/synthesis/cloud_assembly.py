@@ -109,7 +109,7 @@ class CloudAssembly:
             for template in data_stack.tree():
                 for resource_type in (AMPLIFY_TABLE, PLAIN_TABLE):
                     for logical_id, resource in template.resources(resource_type):
-                        spec = _table_spec(template, logical_id, resource)
+                        spec = table_spec(template, logical_id, resource)
                         tables[spec.model] = spec
         return tables
 
@@ -430,10 +430,11 @@ def _table_name_model(template: StackTemplate, logical_id: str, raw_name: Any) -
     )
 
 
-def _table_spec(template: StackTemplate, logical_id: str, resource: dict[str, Any]) -> TableSpec:
+def table_spec(template: StackTemplate, logical_id: str, resource: dict[str, Any], model: str | None = None) -> TableSpec:
+    """A table's declaration; `model` names a table that is not a model's (else it is read from its name)."""
     raw = resource.get("Properties", {})
     properties = {key[0].lower() + key[1:]: value for key, value in raw.items()}  # AWS::DynamoDB::Table is PascalCase
-    model = _table_name_model(template, logical_id, properties.get("tableName"))
+    model = model or _table_name_model(template, logical_id, properties.get("tableName"))
     evaluated = template.evaluate({key: value for key, value in properties.items() if key != "tableName"})
     keys = {_lower(element)["attributeName"]: _lower(element)["keyType"] for element in evaluated.get("keySchema", [])}
     hash_key = next(name for name, kind in keys.items() if kind == "HASH")

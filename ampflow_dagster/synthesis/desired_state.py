@@ -11,7 +11,7 @@ from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
 from ampflow_dagster.tables.names import table_name
 
 # Bumped whenever DesiredBackend gains something synthesis must read: a cache of another format is synthesized again.
-DESIRED_FORMAT = 7
+DESIRED_FORMAT = 8
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from ampflow_dagster.synthesis.api_spec import (
     ACCOUNT, API_ID, GRAPHQL_URL, REGION, USER_POOL_CLIENT_ID, USER_POOL_ID,
     GraphqlApiSpec, Unsupported,
 )
-from ampflow_dagster.synthesis.cloud_assembly import ASSET_HASH, Binding, CloudAssembly, Evaluator, StackTemplate
+from ampflow_dagster.synthesis.cloud_assembly import ASSET_HASH, PLAIN_TABLE, Binding, CloudAssembly, Evaluator, StackTemplate, table_spec
+from ampflow_dagster.tables.names import app_table_name
 
 RESOLVER = "AWS::AppSync::Resolver"
 FUNCTION = "AWS::AppSync::FunctionConfiguration"
@@ -69,7 +72,9 @@ class _Extraction:
         self.unsupported: list[Unsupported] = []
         self.lambdas: dict[str, dict[str, Any]] = {}
         self.authorization: tuple[str, list[str]] = ("", [])
-        self.evaluator = Evaluator(EndpointPlaceholders())
+        self.app_tables: dict[str, dict[str, Any]] = {}
+        data_stacks = {id(template) for data_stack in assembly.data_stacks() for template in data_stack.tree()}
+        self.evaluator = Evaluator(EndpointPlaceholders(lambda stack: id(stack) in data_stacks, self._app_table))
 
     def evaluate(self, stack: StackTemplate, value: Any) -> Any:
         return self.evaluator.evaluate(stack, value)
@@ -115,6 +120,7 @@ class _Extraction:
             unsupported=sorted(unsupported, key=lambda entry: entry.subject),
             lambdas=self.lambdas,
             code=self.code,
+            app_tables=self.app_tables,
         )
 
     def _api(self, stack: StackTemplate, properties: dict[str, Any]) -> None:
@@ -143,6 +149,13 @@ class _Extraction:
             source["unsupported"] = f"a {evaluated['Type']} data source does not run on the local endpoint yet"
             self.unsupported.append(Unsupported(f"data source {evaluated['Name']}", source["unsupported"]))
         self.data_sources.append(source)
+
+    def _app_table(self, stack: StackTemplate, logical_id: str, resource: dict[str, Any]) -> str:
+        """The local name of a table the app's own stack declares, kept with its declaration to be made locally."""
+        name = app_table_name(logical_id, API_ID)
+        if name not in self.app_tables:
+            self.app_tables[name] = asdict(table_spec(stack, logical_id, resource, model=logical_id)) | {"stack": stack.logical_path}
+        return name
 
     def _lambda(self, key: str) -> str | None:
         """Keep the Lambda function behind an a.handler.function data source, to run in a child process; else why not."""
@@ -264,8 +277,14 @@ class EndpointPlaceholders(Binding):
     """Deploy-time values as the endpoint's placeholders; anything else the endpoint cannot evaluate is an error.
 
     `Fn::GetAtt` on the API, tables, data sources, functions, roles and Lambda functions is answered as
-    CloudFormation would after deploying, with the environment's values still to be put in.
+    CloudFormation would after deploying, with the environment's values still to be put in. A table
+    of a stack that is not the data API's is the app's own: `app_table` names its local copy.
     """
+
+    def __init__(self, in_data_api: Callable[[StackTemplate], bool] = lambda stack: True,
+                 app_table: Callable[[StackTemplate, str, dict[str, Any]], str] | None = None) -> None:
+        self.in_data_api = in_data_api
+        self.app_table = app_table
 
     def pseudo(self, stack: StackTemplate, name: str) -> Any:
         pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
@@ -274,6 +293,8 @@ class EndpointPlaceholders(Binding):
 
     def reference(self, evaluator: Evaluator, stack: StackTemplate, name: str, resource: dict[str, Any]) -> Any:
         kind, properties = resource.get("Type"), resource.get("Properties", {})
+        if kind == PLAIN_TABLE and self.app_table is not None and not self.in_data_api(stack):
+            return self.app_table(stack, name, resource)
         if kind in TABLE_TYPES:
             return evaluator.evaluate(stack, properties.get("tableName") or properties.get("TableName"))
         if kind == API:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 
 TABLE_SUFFIX = "NONE"  # Amplify Gen 2 has no Gen 1 "env" segment: tables end in -NONE.
+APP_TABLE_SUFFIX = "app"
 
 
 def local_api_id(namespace: str, environment: str, project_id: str | None = None) -> str:
@@ -22,6 +23,18 @@ def local_api_id(namespace: str, environment: str, project_id: str | None = None
 
 def table_name(model: str, api_id: str) -> str:
     return f"{model}-{api_id}-{TABLE_SUFFIX}"
+
+
+def app_table_name(logical_id: str, api_id: str) -> str:
+    """A local environment's copy of a table the app's own CDK stack declares (`backend.data.addDynamoDbDataSource`).
+
+    Never `-NONE`: planning takes every `<x>-<apiId>-NONE` table for a model's.
+    """
+    return f"{logical_id}-{api_id}-{APP_TABLE_SUFFIX}"
+
+
+def belongs_to_api_as_app_table(table: str, api_id: str) -> bool:
+    return table.endswith(f"-{api_id}-{APP_TABLE_SUFFIX}") and len(table) > len(api_id) + len(APP_TABLE_SUFFIX) + 2
 
 
 def belongs_to_api(table: str, api_id: str) -> bool:

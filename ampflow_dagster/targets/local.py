@@ -23,7 +23,9 @@ from ampflow_dagster.tables.names import local_api_id, local_user_pool_name
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
-from ampflow_dagster.tables.dynamodb import create_table, delete_table, update_table_in_place
+from ampflow_dagster.synthesis.api_spec import API_ID
+from ampflow_dagster.synthesis.desired_state import TableSpec
+from ampflow_dagster.tables.dynamodb import create_table, delete_table, list_tables, update_table_in_place
 from ampflow_dagster.targets.emulator import project_emulator
 from ampflow_dagster.targets.graphql_endpoint import (
     LOCAL_ACCOUNT, EndpointValues, LocalGraphqlEndpoint, RunningEndpoint, api_key, graphql_endpoint,
@@ -70,8 +72,8 @@ class LocalTarget(DeployTarget):
     kind = "local"
     recreates_on_force = True
     other_stacks_note = (
-        "not deployed: the local target makes the data API's tables only (deploy to a sandbox or branch "
-        "environment for the rest)"
+        "not deployed: the local target makes the data API's tables, and the tables of the app's own stacks its "
+        "data sources use, only (deploy to a sandbox or branch environment for the rest)"
     )
 
     def __init__(self, project: Project, environment: Environment, aws: AwsSettings) -> None:
@@ -168,6 +170,7 @@ class LocalTarget(DeployTarget):
         """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""
         if desired.graphql_api is None:
             return None
+        self._app_tables(desired, log)
         values = EndpointValues(
             api_id=self.api_id(), region=self.aws.region(), dynamodb_endpoint=self.endpoint(),
             api_key=self.api_key(), user_pool_id=pool.pool_id if pool else None, user_pool_client_id=pool.client_id if pool else None,
@@ -176,6 +179,25 @@ class LocalTarget(DeployTarget):
         if running.started_seconds:
             log(f"Local GraphQL endpoint started in {running.started_seconds:.1f} s: {running.url}")
         return running
+
+    def _app_tables(self, desired: DesiredBackend, log: Log) -> None:
+        """This environment's copy of each table of the app's own stacks that a data source uses, made if missing.
+
+        They are the app's: never seeded, and never changed or deleted by a deployment.
+        """
+        declared = desired.graphql_api.app_tables if desired.graphql_api else {}
+        if not declared:
+            return
+        client = self.dynamodb_client()
+        existing = set(list_tables(client))
+        for placeholder_name, declaration in sorted(declared.items()):
+            name = self.gate().app_table(placeholder_name.replace(API_ID, self.api_id()))
+            if name in existing:
+                continue
+            spec = TableSpec.from_json({key: value for key, value in declaration.items() if key != "stack"})
+            create_table(client, name, spec, {"ampflow:environment": self.environment.name, "ampflow:app-table": spec.model})
+            log(f"Created {name}: table {spec.model} of the app's own stack {declaration.get('stack', '')}, for the data API's "
+                "data sources (never seeded)")
 
     def api_key(self) -> str:
         return api_key(self.project.state_dir, self.environment.name)
