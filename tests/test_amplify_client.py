@@ -258,3 +258,11 @@ def test_the_auth_apps_outputs_name_the_local_pool_and_bucket_and_are_amplifys_c
     assert bucket["bucket_name"] != outputs(auth_app, "production")["storage"]["bucket_name"]
     configure = (client_dir(auth_app) / "amplify_configure_local.js").read_text()
     assert f'export const userPoolEndpoint = "{auth_app.endpoint()}";' in configure
+    assert "NoCredentials" in ampflow["not_served"]["storage"]  # and so it is, in the client:
+    signed_in, upload, _ = run_client(client_dir(auth_app), [
+        {"op": "signIn", "username": "alice@example.com", "password": ALICE_PASSWORD},
+        {"op": "upload", "path": "attachments/notes.txt", "text": "hello"},
+        {"op": "signOut"},
+    ])
+    assert signed_in["errors"] == [] and upload["data"] is None
+    assert [error.split(":")[0] for error in upload["errors"]] == ["NoCredentials"], upload

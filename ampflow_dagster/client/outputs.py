@@ -5,8 +5,8 @@ outputs (`DesiredBackend.client_outputs`: auth, data, storage and `backend.addOu
 outputs, at the version the app's Amplify writes), with the environment's values put in: its local
 GraphQL endpoint and API key, its user pool and app client in the emulator, its buckets. What no
 local environment has is taken out and listed under `custom.ampflow.not_served`, with the reason:
-IAM authorization (no identity pool runs locally, so no guest access either), the hosted UI, and
-custom outputs that name resources of the cloud.
+IAM authorization (no identity pool runs locally, so no guest access either, nor the front end's
+Storage calls), the hosted UI, and custom outputs that name resources of the cloud.
 
 With a data API or a user pool, `amplify_configure_local.js` is written beside it, the front end's one
 line for a local environment: Amplify's client signs in against Cognito in AWS unless its
@@ -32,6 +32,11 @@ from ampflow_dagster.synthesis.desired_state import DesiredBackend
 OUTPUTS_FILE = "amplify_outputs.json"
 CONFIGURE_FILE = "amplify_configure_local.js"
 IAM_REASON = "IAM authorization needs an identity pool and signed requests, which no local environment serves"
+STORAGE_REASON = (
+    "the buckets are in the emulator (functions and seed files reach them), but the front end's Storage calls "
+    "(uploadData, list, getUrl, remove) sign with identity-pool credentials, which no local environment gives yet: "
+    "they fail with NoCredentials"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def local_outputs(desired: DesiredBackend, values: LocalValues, about: dict[str,
     _drop_unresolved(outputs, "", desired.unresolved_outputs, not_served)
     _local_data(outputs, desired, values, not_served)
     _local_auth(outputs, values, not_served)
+    if "storage" in outputs:
+        not_served["storage"] = STORAGE_REASON
     custom = outputs.setdefault("custom", {})
     custom["ampflow"] = {
         **about,

@@ -18,6 +18,7 @@
 //   {"op": "received", "name": "s1", "count": 2, "waitMs": 10000}  the events so far, once `count`
 //                                                        arrived or waitMs passed (count 0: all of waitMs)
 //   {"op": "unsubscribe", "name": "s1"}
+//   {"op": "upload", "path": "attachments/x.txt", "text": "..."}  Storage's uploadData; errors as `<name>: <message>`
 // and may name an "authMode" ("apiKey", "userPool"); without one the outputs' default applies.
 // Node has no WebSocket of its own before 22: the `ws` package stands in for the browser's, watched
 // for start_ack messages.
@@ -27,6 +28,7 @@ import { WebSocket as NodeWebSocket } from 'ws';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
+import { uploadData } from 'aws-amplify/storage';
 
 const [outputsFile, configureFile, stepsFile] = process.argv.slice(2);
 const outputs = JSON.parse(readFileSync(outputsFile, 'utf8'));
@@ -139,6 +141,14 @@ async function run(step) {
       subscriptions.get(step.name).subscription.unsubscribe();
       subscriptions.delete(step.name);
       return { data: null, errors: [] };
+    case 'upload': {
+      try {
+        const uploaded = await uploadData({ path: step.path, data: step.text }).result;
+        return { data: plain(uploaded), errors: [] };
+      } catch (error) {
+        return { data: null, errors: [`${error.name}: ${error.message}`] };
+      }
+    }
     case 'signOut':
       await signOut();
       return { data: null, errors: [] };
