@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.preview_config import PreviewSettings, preview_settings
 from ampflow_dagster.project import Project
 
 TARGETS = ("local", "sandbox", "branch")
@@ -106,6 +107,7 @@ class AmpflowConfig:
     owners: tuple[str, ...] = ()  # shown on every asset in the Dagster UI: emails or team:<name>
     project_id: str | None = None  # tells this app's local tables from another app's with the same package name
     emulator_idle_timeout: float | None = None  # [emulator] idle_timeout: seconds unused before the embedded emulator exits
+    previews: PreviewSettings | None = None  # [previews]: which git branches get an environment of their own
 
     def environment(self, name: str) -> Environment:
         if name not in self.environments:  # a user's mistake: no Python cause to show
@@ -141,12 +143,12 @@ def load_config(project: Project) -> AmpflowConfig:
                 f"{path} is not valid TOML: {error}.",
                 f"Fix the TOML {_toml_position(error)}of {path} (https://toml.io), then run again.",
             ) from error
-    unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id", "emulator"}
+    unknown = set(raw) - {"environments", "models", "reconciliation", "owners", "project_id", "emulator", "previews"}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}.",
             "ampflow.toml takes project_id, owners = [...] and [environments.<name>], [models.<Model>], "
-            "[reconciliation] and [emulator] tables.",
+            "[reconciliation], [emulator] and [previews] tables.",
         )
     project_id = raw.get("project_id")
     if project_id is not None and (not isinstance(project_id, str) or not PROJECT_ID.match(project_id)):
@@ -160,9 +162,11 @@ def load_config(project: Project) -> AmpflowConfig:
     models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
     reconciliation = _reconciliation(path, raw.get("reconciliation", {}), environments)
     owners = _owners(path, raw.get("owners", []))
+    previews = preview_settings(path, raw["previews"], list(environments), project.seed_dir) if "previews" in raw else None
     return AmpflowConfig(
         environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners,
         project_id=project_id, emulator_idle_timeout=_emulator_idle_timeout(path, raw.get("emulator", {})),
+        previews=previews,
     )
 
 

@@ -62,3 +62,54 @@ def test_invalid_configuration_is_named(tmp_path: Path, text: str, expected: str
 def test_sandbox_identifier_defaults_to_the_environment_name(tmp_path: Path) -> None:
     config = load_config(project_with(tmp_path, '[environments.dev]\ntarget = "sandbox"\n'))
     assert config.environment("dev").sandbox_identifier == "dev"
+
+
+# --- [previews]: which branches get an environment of their own ---------------------------------------------
+
+
+def previews_project(tmp_path: Path, previews: str) -> Project:
+    project = project_with(tmp_path, "[previews]\n" + previews)
+    (tmp_path / "seed_data" / "development").mkdir(parents=True)
+    return project
+
+
+def test_previews_are_read_with_their_defaults(tmp_path: Path) -> None:
+    config = load_config(previews_project(tmp_path, 'branches = ["feature/*", "fix/*"]\n'))
+    previews = config.previews
+    assert previews is not None and previews.branches == ("feature/*", "fix/*")
+    assert (previews.remote, previews.target, previews.seed_from, previews.keep_after_delete_seconds) == (False, "local", "development", 86400)
+    assert previews.matches("feature/new-model") and previews.matches("feature/a/b") and not previews.matches("main")
+    assert previews.prefix_for("feature/new-model") == "[feature/new-model]"
+    (tmp_path / "none").mkdir()
+    assert load_config(project_with(tmp_path / "none", None)).previews is None
+
+
+def test_previews_take_a_target_a_prefix_and_a_duration(tmp_path: Path) -> None:
+    previews = load_config(previews_project(tmp_path, (
+        'branches = ["feature/*"]\nremote = true\ntarget = "sandbox"\nprefix = "[PR {branch}]"\nkeep_after_delete = "12h"\n'
+    ))).previews
+    assert previews is not None
+    assert (previews.remote, previews.target, previews.prefix_for("feature/x"), previews.keep_after_delete_seconds) == (
+        True, "sandbox", "[PR feature/x]", 12 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("previews", "expected"),
+    [
+        ('branches = ["feature/*"]\nbranch_glob = "x"\n', r"ampflow\.toml line 3: \[previews\] has unknown key\(s\) branch_glob"),
+        ("branches = []\n", r"ampflow\.toml line 2: \[previews\] branches must be a non-empty list"),
+        ('branches = ["feature/ *"]\n', r"ampflow\.toml line 2: branch glob 'feature/ \*' holds something no git branch name can"),
+        ('branches = ["fix/[ab"]\n', r"line 2: branch glob 'fix/\[ab' has an unclosed"),
+        ('branches = ["feature/"]\n', r"line 2: branch glob 'feature/' starts or ends as no git branch name can"),
+        ('branches = ["f/*"]\ntarget = "branch"\n', r"line 3: previews cannot deploy to target 'branch'"),
+        ('branches = ["f/*"]\nseed_from = "staging"\n', r"line 3: seed_from 'staging' is not an environment of ampflow\.toml"),
+        ('branches = ["f/*"]\nseed_from = "production"\n', r"line 3: seed_from 'production' has no folder seed_data/production/"),
+        ('branches = ["f/*"]\nprefix = "[{ticket}]"\n', r"line 3: prefix '\[\{ticket\}\]' names \{ticket\}; only \{branch\} is known"),
+        ('branches = ["f/*"]\nkeep_after_delete = "a day"\n', r"line 3: keep_after_delete 'a day' is not a duration"),
+        ('branches = ["f/*"]\nremote = "yes"\n', r"line 3: remote must be true or false"),
+    ],
+)
+def test_a_mistake_in_previews_names_the_file_line_and_what_to_do(tmp_path: Path, previews: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError, match=expected) as raised:
+        load_config(previews_project(tmp_path, previews))
+    assert raised.value.resolution  # what to do
