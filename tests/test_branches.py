@@ -10,8 +10,10 @@ import pytest
 
 from ampflow_dagster.branches import matching_branches, preview_environment
 from ampflow_dagster.environments import ENVIRONMENT_NAME
-from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.errors import ConfigurationError, DeploymentError
+from ampflow_dagster.preview_checkout import preview_checkout, remove_preview_checkout
 from ampflow_dagster.preview_config import PreviewSettings
+from ampflow_dagster.project import Project
 
 
 def git(root: Path, *arguments: str) -> str:
@@ -85,3 +87,55 @@ def test_a_preview_environment_name_is_stable_distinct_and_valid(branch: str) ->
     assert ENVIRONMENT_NAME.match(name), name
     assert name == preview_environment(branch)
     assert name != preview_environment(branch + "2")
+
+
+# --- a preview's own checkout: a worktree at its branch tip, never the user's ----------------------------------
+
+
+def user_checkout_state(root: Path) -> tuple[bytes, str, str]:
+    return (root / ".git" / "index").read_bytes(), git(root, "rev-parse", "HEAD"), git(root, "status", "--porcelain")
+
+
+def test_a_preview_checkout_holds_its_branch_tip_and_moves_with_it(repository: Path) -> None:
+    commit_files(repository, "ignore ampflow's state", **{".gitignore": ".ampflow/\nnode_modules/\n", "package-lock.json": "{}\n"})
+    (repository / "amplify" / "backend.ts").write_text("// edited, not committed\n")
+    (repository / "node_modules").mkdir()
+    before = user_checkout_state(repository)
+    project = Project(repository)
+    settings = PreviewSettings(branches=("fix/*",))
+    (tip,) = matching_branches(repository, settings)
+    with pytest.raises(DeploymentError, match=r"Branch fix/index .* has another package-lock\.json than the app's") as refused:
+        preview_checkout(project, tip)  # the branch has no lockfile, the app has one
+    assert "npm ci" in refused.value.resolution
+    assert user_checkout_state(repository) == before
+    git(repository, "checkout", "-q", "fix/index")
+    git(repository, "checkout", "-q", "main", "--", "package-lock.json", ".gitignore")
+    commit_files(repository, "the app's lockfile on the branch")
+    git(repository, "checkout", "-q", "main")
+    (repository / "amplify" / "backend.ts").write_text("// edited, not committed\n")
+    before = user_checkout_state(repository)
+
+    (tip,) = matching_branches(repository, settings)
+    folder = preview_checkout(project, tip)
+    assert folder == repository / ".ampflow" / "previews" / tip.environment / "checkout"
+    assert (folder / "amplify" / "data" / "resource.ts").read_text() == "// an index changed\n"
+    assert (folder / "amplify" / "backend.ts").read_text() == "// main\n"  # the branch's, not the edited working tree
+    assert (folder / "node_modules").resolve() == (repository / "node_modules").resolve()
+    assert user_checkout_state(repository) == before
+
+    git(folder, "-c", "advice.detachedHead=false", "status")  # a worktree git knows
+    git(repository, "checkout", "-q", "fix/index")
+    commit_files(repository, "another index", **{"amplify/data/resource.ts": "// another index\n"})
+    git(repository, "checkout", "-q", "main")
+    (repository / "amplify" / "backend.ts").write_text("// edited, not committed\n")
+    before = user_checkout_state(repository)
+    (moved,) = matching_branches(repository, settings)
+    assert preview_checkout(project, moved) == folder and git(folder, "rev-parse", "HEAD") == moved.commit
+    assert (folder / "amplify" / "data" / "resource.ts").read_text() == "// another index\n"
+    assert user_checkout_state(repository) == before
+
+    assert remove_preview_checkout(project, tip.environment)
+    assert not folder.exists() and (repository / "node_modules").is_dir()  # the app's install stays
+    assert str(folder) not in git(repository, "worktree", "list")
+    assert user_checkout_state(repository) == before
+    assert not remove_preview_checkout(project, tip.environment)
