@@ -104,3 +104,21 @@ def test_js_handlers_write_and_read_the_environments_copy_of_a_table_of_the_apps
     served = app.result.asset_materializations_for_node("backend_deployment")[0].metadata  # type: ignore[attr-defined]
     assert "graphql_not_served" not in served or "APPSYNC_JS" not in served["graphql_not_served"].value
     assert "graphql_not_served" not in served or "NotesDataSource" not in served["graphql_not_served"].value
+
+
+def test_what_appsyncs_js_runtime_refuses_fails_its_field_and_the_endpoint_goes_on(app: App) -> None:
+    promise, spin, first, second, skipped, after = client(
+        app,
+        {"op": "query", "name": "asyncHandler"},
+        {"op": "query", "name": "spin"},  # stopped after 5 s
+        {"op": "query", "name": "callCount"},
+        {"op": "query", "name": "callCount"},
+        {"op": "query", "name": "skipRest"},
+        {"op": "query", "name": "getPostJs", "args": {"id": "post-hello"}},
+    )
+    assert promise["data"] is None and promise["errors"] == [
+        "amplify/data/async-handler.js: request returned a Promise: AppSync's JS runtime runs handlers synchronously (no async, no await)"]
+    assert spin["data"] is None and spin["errors"] == ["amplify/data/spin.js: request ran longer than 5 s and was stopped"]
+    assert (first["data"], second["data"]) == (1, 1)  # each call starts with the module afresh
+    assert skipped == {**skipped, "data": "skipped the rest", "errors": []}  # page-limit.js, which throws, never ran
+    assert after["errors"] == [] and after["data"]["id"] == "post-hello"

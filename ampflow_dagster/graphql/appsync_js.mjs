@@ -5,19 +5,27 @@
 // request(ctx) and response(ctx); here each becomes a pair of templates whose render() calls the
 // module, so the simulator's resolvers, pipelines, data sources and subscriptions run it unchanged:
 // - the module (an ES module importing only @aws-appsync/utils) is turned into a script with esbuild
-//   and run in a context of its own, with the ECMAScript globals and `console` only, as AppSync has;
+//   once; each call runs it afresh in a context of its own, with the ECMAScript globals and `console`
+//   only, as AppSync has, stopped after 5 s; a handler that returns a Promise (async) is refused;
 // - `@aws-appsync/utils` gives util (the simulator's VTL utilities where they agree, AppSync's JS
 //   behaviour where they do not), runtime.earlyReturn and extensions.setSubscriptionFilter;
 //   `@aws-appsync/utils/dynamodb` builds the same DynamoDB requests AppSync's does;
 // - a request's result goes to the data source as a VTL template's would, with errors handed to the
 //   response handler as ctx.error (AppSync's 2018-05-29 behaviour, the only one JS handlers have);
-// - an exception in the handler fails the field with errorType "Code" and the file, line and message.
+// - an exception in the handler fails the field with errorType "Code" and the file, line and message;
+// - a JS pipeline follows AppSync's runtime.earlyReturn: from its own request handler, on to its
+//   response handler; with `{ skipTo: 'END' }` from a function, past the functions after it.
 
 import { SourceMap } from 'node:module';
 import vm from 'node:vm';
 
 const UTILS = '@aws-appsync/utils';
 const DYNAMODB = '@aws-appsync/utils/dynamodb';
+
+const HANDLER_TIMEOUT_MS = 5000;
+const CALL = new vm.Script('__ampflowCall()', { filename: 'appsync-js-runtime' });
+// Fields whose pipeline a function ended with runtime.earlyReturn(value, { skipTo: 'END' }), by their resolve info.
+const skippedToEnd = new WeakSet();
 
 /**
  * Serve `modules` (content hash → {file, source}) as mapping templates named `<hash>#request` and
@@ -36,77 +44,88 @@ export function serveJavascriptHandlers({ simulator, require, modules }) {
   }
   const getMappingTemplate = simulator.getMappingTemplate.bind(simulator);
   simulator.getMappingTemplate = (path) => templates.get(path) ?? getMappingTemplate(path);
+  runJavascriptPipelinesAsAppSync(lib, (config) => templates.has(config.requestMappingTemplateLocation));
 }
 
-/** The one invocation running now: handlers are synchronous, so there is never more than one. */
-class Invocation {
-  constructor(runtime, requestContext, info) {
-    this.requestContext = requestContext;
-    this.info = info;
-    this.errors = [];
-    this.util = runtime.util(this);
-  }
+/**
+ * A JS pipeline resolver runs as AppSync's: runtime.earlyReturn in its own request handler skips the
+ * functions but not its response handler, and `skipTo: 'END'` in a function skips the functions after
+ * it. The simulator returns at once in the first case and knows nothing of the second. VTL pipelines
+ * run as before.
+ */
+function runJavascriptPipelinesAsAppSync(lib, isJavascript) {
+  const { AppSyncPipelineResolver } = lib('resolvers/pipeline-resolver');
+  if (AppSyncPipelineResolver.prototype.ampflowJavascript) return;
+  const resolve = AppSyncPipelineResolver.prototype.resolve;
+  AppSyncPipelineResolver.prototype.resolve = async function (source, args, context, info) {
+    if (!isJavascript(this.config)) return resolve.call(this, source, args, context, info);
+    const before = this.getRequestMappingTemplate().render({ source, arguments: args, stash: {} }, context, info);
+    context.appsyncErrors = [...context.appsyncErrors, ...(before.errors ?? [])];
+    if (before.hadException) return before.result;
+    let { stash, args: current, result: previous } = before;
+    if (!before.isReturn) {
+      for (const name of this.config.functions) {
+        let hadException;
+        ({ result: previous, stash, hadException, args: current } =
+          await this.simulatorContext.getFunction(name).resolve(source, current, stash, previous, context, info));
+        if (hadException) return previous;
+        if (skippedToEnd.delete(info)) break;
+      }
+    }
+    const after = this.getResponseMappingTemplate().render({ source, arguments: current, result: previous, prevResult: previous, stash }, context, info);
+    context.appsyncErrors = [...context.appsyncErrors, ...(after.errors ?? [])];
+    return after.result;
+  };
+  AppSyncPipelineResolver.prototype.ampflowJavascript = true;
 }
 
 class EarlyReturn {
-  constructor(value) {
+  constructor(value, options) {
     this.value = value;
+    this.skipToEnd = options?.skipTo === 'END';
   }
 }
 
 class Runtime {
   constructor(lib, esbuild) {
     this.esbuild = esbuild;
-    this.current = null;
     const { create, TemplateSentError, Unauthorized } = lib('velocity/util');
     const { VelocityTemplate } = lib('velocity');
     const { generateFilterExpression } = lib('velocity/util/transform/dynamodb-filter');
     Object.assign(this, { create, TemplateSentError, Unauthorized, VelocityTemplate });
     this.expression = (object, prefix = '') => dynamodbExpression(generateFilterExpression, object, prefix);
-    const active = () => {
-      if (!this.current) throw new Error('@aws-appsync/utils is used outside a request or response handler');
-      return this.current;
-    };
-    // One object per import, the same for every call; what it reads is the running invocation's.
-    const util = new Proxy({}, { get: (_, name) => active().util[name] });
-    const extensions = {
-      setSubscriptionFilter: (filter) => {
-        active().requestContext.subscriptionFilter = plain(filter);
-      },
-      setSubscriptionInvalidationFilter: () => {},
-      invalidateSubscriptions: () => {},
-    };
-    this.imports = {
-      [UTILS]: { util, extensions, runtime: { earlyReturn: (value) => { throw new EarlyReturn(value); } } },
-      [DYNAMODB]: dynamodbHelpers(util, this.expression),
-    };
   }
 
-  /** A handler module ready to call, or one whose every call fails with why it cannot run. */
+  /**
+   * A handler module compiled once into its own context; each call runs its body afresh there (see
+   * HandlerTemplate), or fails with why it cannot.
+   */
   load(file, source) {
-    let script;
-    let sourceMap;
     try {
       const compiled = this.esbuild.transformSync(source, { format: 'cjs', loader: file.endsWith('.ts') ? 'ts' : 'js', sourcefile: file, sourcemap: 'external', target: 'es2022' });
-      script = compiled.code;
-      sourceMap = new SourceMap(JSON.parse(compiled.map));
+      const context = vm.createContext({ console: handlerConsole(file) });
+      const body = new vm.Script(`(function (exports, require, module) {${compiled.code}\n})`, { filename: file }).runInContext(context);
+      return { file, context, body, parse: vm.runInContext('JSON.parse', context), sourceMap: new SourceMap(JSON.parse(compiled.map)) };
     } catch (error) {
       const first = error.errors?.[0];
       const where = first?.location ? `${file}:${first.location.line}:${first.location.column}` : file;
       return { file, problem: `${where}: SyntaxError: ${first?.text ?? error.message}` };
     }
-    const context = vm.createContext({ console: handlerConsole(file) });
-    const module = { exports: {} };
-    const load = (name) => {
-      if (name in this.imports) return this.imports[name];
-      throw new Error(`${file} imports ${name}: AppSync's JS runtime provides ${UTILS} and ${DYNAMODB} only; bundle any other code into the handler`);
+  }
+
+  /** What `@aws-appsync/utils` and `@aws-appsync/utils/dynamodb` give one invocation. */
+  imports(invocation) {
+    const util = this.util(invocation);
+    const extensions = {
+      setSubscriptionFilter: (filter) => {
+        invocation.requestContext.subscriptionFilter = plain(filter);
+      },
+      setSubscriptionInvalidationFilter: () => {},
+      invalidateSubscriptions: () => {},
+      evictFromApiCache: () => {},
     };
-    try {
-      vm.runInContext(`(function (exports, require, module) {${script}\n})`, context, { filename: file })(module.exports, load, module);
-    } catch (error) {
-      return { file, problem: `${file}: ${error.name}: ${error.message}` };
-    }
-    return { file, exports: module.exports, sourceMap };
+    const runtime = { earlyReturn: (value, options) => { throw new EarlyReturn(value, options); } };
+    return { [UTILS]: { util, extensions, runtime }, [DYNAMODB]: dynamodbHelpers(util, this.expression) };
   }
 
   /** The util object of one invocation: the simulator's VTL utilities, with AppSync's JS behaviour where it differs. */
@@ -115,8 +134,9 @@ class Runtime {
     const { expression } = this;
     const isNullOrEmpty = (value) => value === null || value === undefined || value === '' ||
       (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
+    const bound = Object.fromEntries(Object.entries(vtl).map(([name, value]) => [name, typeof value === 'function' ? value.bind(vtl) : value]));
     return {
-      ...vtl,
+      ...bound,
       error: (message, type = null, data = null, errorInfo = null) => vtl.error(message, type, data, errorInfo),
       appendError: (message, type = null, data = null, errorInfo = null) => {
         vtl.appendError(message, type, data, errorInfo);
@@ -134,7 +154,11 @@ class Runtime {
   }
 }
 
-/** A handler's request or response function as the simulator's mapping template. */
+/**
+ * A handler's request or response function as the simulator's mapping template. Each call runs the
+ * module's body afresh in the module's context (nothing a call leaves in module state reaches the
+ * next), with ctx made of that context's own objects, and stops it after HANDLER_TIMEOUT_MS.
+ */
 class HandlerTemplate {
   constructor(runtime, module, which, simulator) {
     Object.assign(this, { runtime, module, which, simulator });
@@ -142,40 +166,62 @@ class HandlerTemplate {
 
   render(values, requestContext, info) {
     const { runtime, module, which } = this;
-    const invocation = new Invocation(runtime, requestContext, info);
-    const ctx = this.context(values, requestContext, info);
-    const outcome = (fields) => ({ stash: ctx.stash, args: ctx.args, errors: invocation.errors, isReturn: false, hadException: false, ...fields });
-    const handler = module.exports?.[which];
+    const invocation = { requestContext, info, errors: [] };
+    const fail = (message, type, ctx) => ({
+      result: null, stash: ctx?.stash ?? values.stash ?? {}, args: ctx?.args ?? values.arguments ?? {}, isReturn: false, hadException: true,
+      errors: [...invocation.errors, new runtime.TemplateSentError(message, type, null, null, info)],
+    });
     if (which === 'response' && values.error?.unsupportedDataSource) {
-      // not the handler's to hide: the data source does not exist here, and the field says so
-      return outcome({ result: null, hadException: true, errors: [new runtime.TemplateSentError(values.error.message, 'Unsupported', null, null, info)] });
+      return fail(values.error.message, 'Unsupported'); // not the handler's to hide: the data source is not here
     }
-    if (typeof handler !== 'function') {
-      const problem = module.problem ?? `${module.file} exports no ${which} function`;
-      return outcome({ result: null, hadException: true, errors: [new runtime.TemplateSentError(problem, 'Code', null, null, info)] });
-    }
-    runtime.current = invocation;
+    if (!module.body) return fail(module.problem, 'Code');
+    const imports = runtime.imports(invocation);
+    const { context } = module;
+    const exported = { exports: {} };
+    const load = (name) => {
+      if (name in imports) return imports[name];
+      throw new Error(`${module.file} imports ${name}: AppSync's JS runtime provides ${UTILS} and ${DYNAMODB} only; bundle any other code into the handler`);
+    };
+    let ctx;
     try {
-      const result = handler(ctx);
-      return outcome({ result: which === 'request' ? dataSourceRequest(result) : result });
+      ctx = module.parse(JSON.stringify(this.context(values, requestContext, info)));
+      ctx.args = ctx.arguments;
+      context.__ampflowCall = () => {
+        module.body(exported.exports, load, exported); // the module's top level, then its handler: both timed
+        const handler = exported.exports[which];
+        if (typeof handler !== 'function') throw new Error(`${module.file} exports no ${which} function`);
+        return handler(ctx);
+      };
+      const result = CALL.runInContext(context, { timeout: HANDLER_TIMEOUT_MS });
+      if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+        result.then(undefined, () => {}); // never an unhandled rejection that would stop the endpoint
+        return fail(`${module.file}: ${which} returned a Promise: AppSync's JS runtime runs handlers synchronously (no async, no await)`, 'Code', ctx);
+      }
+      return { result: which === 'request' ? dataSourceRequest(result) : result, stash: ctx.stash, args: ctx.args, errors: invocation.errors, isReturn: false, hadException: false };
     } catch (thrown) {
-      if (thrown instanceof EarlyReturn) return outcome({ result: thrown.value, isReturn: true });
-      if (thrown instanceof runtime.TemplateSentError) return outcome({ result: null, hadException: true });
-      const error = new runtime.TemplateSentError(`${location(thrown, module)}: ${thrown?.name ?? 'Error'}: ${thrown?.message ?? thrown}`, 'Code', null, null, info);
-      return outcome({ result: null, hadException: true, errors: [...invocation.errors, error] });
-    } finally {
-      runtime.current = null;
+      if (thrown instanceof EarlyReturn) {
+        if (thrown.skipToEnd) skippedToEnd.add(info);
+        return { result: thrown.value, stash: ctx?.stash ?? {}, args: ctx?.args ?? {}, errors: invocation.errors, isReturn: true, hadException: false };
+      }
+      if (thrown instanceof runtime.TemplateSentError) {
+        return { result: null, stash: ctx?.stash ?? {}, args: ctx?.args ?? {}, errors: invocation.errors, isReturn: false, hadException: true };
+      }
+      if (thrown?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+        return fail(`${module.file}: ${which} ran longer than ${HANDLER_TIMEOUT_MS / 1000} s and was stopped`, 'Code', ctx);
+      }
+      return fail(`${location(thrown, module)}: ${thrown?.name ?? 'Error'}: ${thrown?.message ?? thrown}`, 'Code', ctx);
     }
   }
 
-  /** ctx as AppSync gives it to a JS handler: plain objects, read from what the VTL context would hold. */
+  /** ctx as AppSync gives it to a JS handler, as JSON: read from what the VTL context would hold. */
   context(values, requestContext, info) {
     const vtl = this.runtime.VelocityTemplate.prototype.buildRenderContext.call({ simulatorContext: this.simulator }, values, requestContext, info).ctx;
     const args = plain(vtl.args) ?? {};
+    const identity = plain(vtl.identity);
+    if (identity?.claims) identity.groups = identity.claims['cognito:groups'] ?? null; // user pools: the caller's groups
     const ctx = {
       arguments: args,
-      args,
-      identity: plain(vtl.identity),
+      identity,
       source: plain(vtl.source),
       stash: plain(vtl.stash) ?? {},
       result: plain(vtl.result),
@@ -240,8 +286,9 @@ function subscriptionFilter(filter, ignoredFields, rules) {
  * condition's in one query.
  */
 function dynamodbExpression(generateFilterExpression, object, prefix) {
-  if (object === null || object === undefined || Object.keys(object).length === 0) return undefined;
-  const { expressions, expressionNames, expressionValues } = generateFilterExpression(plain(object));
+  const given = withoutNulls(plain(object ?? null));
+  if (given === null || Object.keys(given).length === 0) return undefined;
+  const { expressions, expressionNames, expressionValues } = generateFilterExpression(given);
   let expression = expressions.join(' ').trim();
   const values = {};
   for (const [name, value] of Object.entries(expressionValues)) {
@@ -252,6 +299,23 @@ function dynamodbExpression(generateFilterExpression, object, prefix) {
     values[renamed] = value;
   }
   return { expression, expressionNames, ...(Object.keys(values).length ? { expressionValues: values } : {}) };
+}
+
+/** A filter without the fields and groups set to null (typed `| null`: nothing to compare), or null if none is left. */
+function withoutNulls(filter) {
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) return filter;
+  const kept = {};
+  for (const [key, condition] of Object.entries(filter)) {
+    if (condition === null || condition === undefined) continue;
+    if (key === 'and' || key === 'or') {
+      const parts = condition.map(withoutNulls).filter((part) => part !== null && Object.keys(part).length > 0);
+      if (parts.length) kept[key] = parts;
+    } else if (key === 'not') {
+      const part = withoutNulls(condition);
+      if (part !== null && Object.keys(part).length > 0) kept[key] = part;
+    } else kept[key] = condition;
+  }
+  return kept;
 }
 
 /** `@aws-appsync/utils/dynamodb`: request builders for a DynamoDB data source. */
@@ -295,7 +359,7 @@ function dynamodbHelpers(util, expression) {
       ...(consistentRead !== undefined ? { consistentRead } : {}), ...(fields ? { projection: projection(fields) } : {}),
     }),
     put: ({ key, item, condition }) => ({
-      operation: 'PutItem', key: keyOf(key), attributeValues: util.dynamodb.toMapValues(item ?? {}),
+      operation: 'PutItem', key: keyOf(key), attributeValues: util.dynamodb.toMapValues(defined(item) ?? {}),
       ...(condition ? { condition: expression(condition) } : {}),
     }),
     remove: ({ key, condition }) => ({ operation: 'DeleteItem', key: keyOf(key), ...(condition ? { condition: expression(condition) } : {}) }),
@@ -329,27 +393,44 @@ function updateExpression(update, util) {
   let counter = 0;
   const value = (raw) => {
     const name = `:v${counter++}`;
-    values[name] = util.dynamodb.toDynamoDB(raw);
+    values[name] = typedSet(raw) ? raw : util.dynamodb.toDynamoDB(raw);
     return name;
   };
+  const operationOf = (change) => (change && typeof change === 'object' && !Array.isArray(change) ? change._type : undefined);
   const walk = (object, path) => {
     for (const [field, change] of Object.entries(object)) {
+      if (change === undefined) continue; // as JSON leaves it out
       names[`#${field}`] = field;
       const target = [...path, `#${field}`].join('.');
-      const type = change && typeof change === 'object' && !Array.isArray(change) ? change._type : undefined;
+      const type = operationOf(change);
       if (type === 'remove') clauses.REMOVE.push(target);
       else if (type === 'increment') clauses.ADD.push(`${target} ${value(change.value)}`);
       else if (type === 'decrement') clauses.ADD.push(`${target} ${value(-change.value)}`);
-      else if (type === 'add') clauses.ADD.push(`${target} ${value(change.value)}`);
-      else if (type === 'replace') clauses.SET.push(`${target} = ${value(change.value)}`);
+      else if (type === 'add' && (typeof change.value === 'number' || typedSet(change.value))) clauses.ADD.push(`${target} ${value(change.value)}`);
+      else if (type === 'add' || type === 'replace') clauses.SET.push(`${target} = ${value(change.value)}`); // a new attribute
       else if (type === 'append') clauses.SET.push(`${target} = list_append(if_not_exists(${target}, ${value([])}), ${value(change.value)})`);
       else if (type === 'prepend') clauses.SET.push(`${target} = list_append(${value(change.value)}, if_not_exists(${target}, ${value([])}))`);
       else if (type === 'updateListItem') clauses.SET.push(`${target}[${Number(change.index)}] = ${value(change.value)}`);
-      else if (change && typeof change === 'object' && !Array.isArray(change) && Object.keys(change).length > 0) walk(change, [...path, `#${field}`]);
-      else clauses.SET.push(`${target} = ${value(change)}`);
+      else if (Array.isArray(change) && change.length > 0 && change.every((item) => operationOf(item) === 'updateListItem')) {
+        for (const item of change) clauses.SET.push(`${target}[${Number(item.index)}] = ${value(item.value)}`);
+      } else if (change && typeof change === 'object' && !Array.isArray(change) && !typedSet(change) && Object.keys(change).length > 0) {
+        walk(change, [...path, `#${field}`]);
+      } else clauses.SET.push(`${target} = ${value(change)}`);
     }
   };
   walk(update, []);
   const expression = Object.entries(clauses).filter(([, parts]) => parts.length).map(([verb, parts]) => `${verb} ${parts.join(', ')}`).join(' ');
   return { expression, expressionNames: names, ...(Object.keys(values).length ? { expressionValues: values } : {}) };
+}
+
+/** A DynamoDB set as ddb.toStringSet/toNumberSet/toBinarySet make it: `{SS: [...]}`, kept as it is. */
+function typedSet(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && ['SS', 'NS', 'BS'].includes(keys[0]) && Array.isArray(value[keys[0]]);
+}
+
+/** `value` without undefined entries, as JSON would carry it. */
+function defined(value) {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }

@@ -57,6 +57,29 @@ const schema = a.schema({
     .authorization((allow) => [allow.publicApiKey()])
     .handler(a.handler.custom({ entry: './page-limit.js' })),
 
+  // what AppSync's JS runtime does not allow or keep: a Promise, a loop that never ends, module state
+  asyncHandler: a
+    .query()
+    .returns(a.string())
+    .authorization((allow) => [allow.publicApiKey()])
+    .handler(a.handler.custom({ entry: './async-handler.js' })),
+  spin: a
+    .query()
+    .returns(a.string())
+    .authorization((allow) => [allow.publicApiKey()])
+    .handler(a.handler.custom({ entry: './spin.js' })),
+  callCount: a
+    .query()
+    .returns(a.integer())
+    .authorization((allow) => [allow.publicApiKey()])
+    .handler(a.handler.custom({ entry: './call-count.js' })),
+  // runtime.earlyReturn(value, { skipTo: 'END' }): the functions after it never run
+  skipRest: a
+    .query()
+    .returns(a.string())
+    .authorization((allow) => [allow.publicApiKey()])
+    .handler([a.handler.custom({ entry: './skip-rest.js' }), a.handler.custom({ entry: './page-limit.js' })]),
+
   // "Connect to external Amazon DynamoDB data sources": the app's own table
   Note: a.customType({ id: a.id().required(), text: a.string().required(), createdAt: a.string() }),
   addNote: a
