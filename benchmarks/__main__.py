@@ -11,7 +11,9 @@ import time
 from benchmarks.common import SIZES, Result
 from benchmarks.report import write_markdown
 
-BENCHMARKS = ("change_detection", "seeding", "reseed_cost", "memory", "noop_workflow", "verification", "local_api", "realtime")
+BENCHMARKS = (
+    "change_detection", "seeding", "reseed_cost", "memory", "noop_workflow", "verification", "local_api", "realtime", "branch_tick",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
