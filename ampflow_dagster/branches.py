@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.errors import AmpflowError, ConfigurationError
 from ampflow_dagster.preview_config import PreviewSettings
 
 PREVIEW_PREFIX = "p-"
@@ -50,7 +51,7 @@ def preview_environment(branch: str) -> str:
 def matching_branches(root: Path, settings: PreviewSettings) -> list[BranchTip]:
     """Every branch of the repository at `root` that `settings` gives a preview, with its trees."""
     refs = ["refs/heads"] + (["refs/remotes"] if settings.remote else [])
-    listed = _git(root, "for-each-ref", "--format=%(refname)%00%(objectname)", *refs)
+    listed = git(root, "for-each-ref", "--format=%(refname)%00%(objectname)", *refs)
     tips: list[tuple[str, str]] = []
     for line in listed.splitlines():
         ref, commit = line.split("\0")
@@ -70,7 +71,7 @@ def matching_branches(root: Path, settings: PreviewSettings) -> list[BranchTip]:
 
 def _trees(root: Path, paths: list[str]) -> dict[str, str | None]:
     """The tree id of each `<commit>:<path>` (None where the path is missing or not a folder), in one git process."""
-    answered = _git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin="\n".join(paths) + "\n")
+    answered = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin="\n".join(paths) + "\n")
     trees: dict[str, str | None] = {}
     for path, line in zip(paths, answered.splitlines(), strict=True):
         parts = line.split()
@@ -78,7 +79,8 @@ def _trees(root: Path, paths: list[str]) -> dict[str, str | None]:
     return trees
 
 
-def _git(root: Path, *arguments: str, stdin: str | None = None) -> str:
+def git(root: Path, *arguments: str, stdin: str | None = None, failed: Callable[[str], AmpflowError] | None = None) -> str:
+    """`git <arguments>` in `root`, its output; `failed(stderr)` is the error when it fails (else the previews' one)."""
     try:
         done = subprocess.run(["git", *arguments], cwd=root, input=stdin, capture_output=True, text=True, check=False)
     except FileNotFoundError as error:
@@ -87,8 +89,9 @@ def _git(root: Path, *arguments: str, stdin: str | None = None) -> str:
             "Install git, or remove [previews] from ampflow.toml.",
         ) from error
     if done.returncode != 0:
-        raise ConfigurationError(
-            f"[previews]: `git {arguments[0]}` failed in {root}: {done.stderr.strip()[-500:]}",
+        stderr = done.stderr.strip()[-500:]
+        raise failed(stderr) if failed else ConfigurationError(
+            f"[previews]: `git {arguments[0]}` failed in {root}: {stderr}",
             "Previews need the app to be a git repository: run `git init` there, or remove [previews] from ampflow.toml.",
         )
     return done.stdout

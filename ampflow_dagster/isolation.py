@@ -38,19 +38,16 @@ class EnvironmentGate:
 
     def table(self, table: str) -> str:
         """`table`, if it is one of this environment's tables; raises otherwise."""
-        if not belongs_to_api(table, self.api_id):
-            raise IsolationError(
-                f"Refusing to change {table}: it is not a table of environment '{self.environment.name}' "
-                f"(API id {self.api_id}).",
-                "Each environment only changes its own tables; check the environment and target in ampflow.toml.",
-            )
-        return table
+        return self._own(table, belongs_to_api(table, self.api_id), "change")
 
     def app_table(self, table: str) -> str:
         """`table`, if it is this environment's copy of a table of the app's own stack; raises otherwise."""
-        if not belongs_to_api_as_app_table(table, self.api_id):
+        return self._own(table, belongs_to_api_as_app_table(table, self.api_id), "create")
+
+    def _own(self, table: str, owned: bool, verb: str) -> str:
+        if not owned:
             raise IsolationError(
-                f"Refusing to create {table}: it is not a table of environment '{self.environment.name}' "
+                f"Refusing to {verb} {table}: it is not a table of environment '{self.environment.name}' "
                 f"(API id {self.api_id}).",
                 "Each environment only changes its own tables; check the environment and target in ampflow.toml.",
             )

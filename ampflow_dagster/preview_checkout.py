@@ -10,10 +10,9 @@ with what to do.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
-from ampflow_dagster.branches import BranchTip
+from ampflow_dagster.branches import BranchTip, git
 from ampflow_dagster.errors import DeploymentError
 from ampflow_dagster.project import Project
 
@@ -75,10 +74,9 @@ def _read(path: Path) -> bytes | None:
 
 
 def _git(root: Path, *arguments: str) -> str:
-    done = subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise DeploymentError(
-            f"`git {' '.join(arguments[:2])}` failed in {root}: {done.stderr.strip()[-500:]}",
+    def failed(stderr: str) -> DeploymentError:
+        return DeploymentError(
+            f"`git {' '.join(arguments[:2])}` failed in {root}: {stderr}",
             "Check the repository with `git worktree list` and `git status`, then run again.",
         )
-    return done.stdout
+    return git(root, *arguments, failed=failed)

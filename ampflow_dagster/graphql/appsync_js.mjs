@@ -18,6 +18,7 @@
 
 import { SourceMap } from 'node:module';
 import vm from 'node:vm';
+import { plain, setSubscriptionFilter, subscriptionFilter } from './realtime.mjs';
 
 const UTILS = '@aws-appsync/utils';
 const DYNAMODB = '@aws-appsync/utils/dynamodb';
@@ -117,9 +118,7 @@ class Runtime {
   imports(invocation) {
     const util = this.util(invocation);
     const extensions = {
-      setSubscriptionFilter: (filter) => {
-        invocation.requestContext.subscriptionFilter = plain(filter);
-      },
+      setSubscriptionFilter: (filter) => setSubscriptionFilter(invocation.requestContext, filter),
       setSubscriptionInvalidationFilter: () => {},
       invalidateSubscriptions: () => {},
       evictFromApiCache: () => {},
@@ -148,7 +147,7 @@ class Runtime {
       transform: {
         toDynamoDBFilterExpression: (filter) => JSON.stringify(expression(filter) ?? null),
         toDynamoDBConditionExpression: (condition) => JSON.stringify(expression(condition) ?? null),
-        toSubscriptionFilter: (filter, ignoredFields = [], rules = undefined) => subscriptionFilter(filter, ignoredFields, rules),
+        toSubscriptionFilter: subscriptionFilter,
       },
     };
   }
@@ -167,49 +166,48 @@ class HandlerTemplate {
   render(values, requestContext, info) {
     const { runtime, module, which } = this;
     const invocation = { requestContext, info, errors: [] };
-    const fail = (message, type, ctx) => ({
-      result: null, stash: ctx?.stash ?? values.stash ?? {}, args: ctx?.args ?? values.arguments ?? {}, isReturn: false, hadException: true,
-      errors: [...invocation.errors, new runtime.TemplateSentError(message, type, null, null, info)],
+    let ctx;
+    // what the simulator takes from a template; a failure adds its error to those util collected
+    const outcome = (result, { isReturn = false, hadException = false, error = null } = {}) => ({
+      result, isReturn, hadException, stash: ctx?.stash ?? values.stash ?? {}, args: ctx?.args ?? values.arguments ?? {},
+      errors: error ? [...invocation.errors, new runtime.TemplateSentError(error.message, error.type, null, null, info)] : invocation.errors,
     });
+    const fail = (message, type = 'Code') => outcome(null, { hadException: true, error: { message, type } });
     if (which === 'response' && values.error?.unsupportedDataSource) {
       return fail(values.error.message, 'Unsupported'); // not the handler's to hide: the data source is not here
     }
-    if (!module.body) return fail(module.problem, 'Code');
+    if (!module.body) return fail(module.problem);
     const imports = runtime.imports(invocation);
-    const { context } = module;
     const exported = { exports: {} };
     const load = (name) => {
       if (name in imports) return imports[name];
       throw new Error(`${module.file} imports ${name}: AppSync's JS runtime provides ${UTILS} and ${DYNAMODB} only; bundle any other code into the handler`);
     };
-    let ctx;
     try {
       ctx = module.parse(JSON.stringify(this.context(values, requestContext, info)));
       ctx.args = ctx.arguments;
-      context.__ampflowCall = () => {
+      module.context.__ampflowCall = () => {
         module.body(exported.exports, load, exported); // the module's top level, then its handler: both timed
         const handler = exported.exports[which];
         if (typeof handler !== 'function') throw new Error(`${module.file} exports no ${which} function`);
         return handler(ctx);
       };
-      const result = CALL.runInContext(context, { timeout: HANDLER_TIMEOUT_MS });
+      const result = CALL.runInContext(module.context, { timeout: HANDLER_TIMEOUT_MS });
       if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
         result.then(undefined, () => {}); // never an unhandled rejection that would stop the endpoint
-        return fail(`${module.file}: ${which} returned a Promise: AppSync's JS runtime runs handlers synchronously (no async, no await)`, 'Code', ctx);
+        return fail(`${module.file}: ${which} returned a Promise: AppSync's JS runtime runs handlers synchronously (no async, no await)`);
       }
-      return { result: which === 'request' ? dataSourceRequest(result) : result, stash: ctx.stash, args: ctx.args, errors: invocation.errors, isReturn: false, hadException: false };
+      return outcome(which === 'request' ? dataSourceRequest(result) : result);
     } catch (thrown) {
       if (thrown instanceof EarlyReturn) {
         if (thrown.skipToEnd) skippedToEnd.add(info);
-        return { result: thrown.value, stash: ctx?.stash ?? {}, args: ctx?.args ?? {}, errors: invocation.errors, isReturn: true, hadException: false };
+        return outcome(thrown.value, { isReturn: true });
       }
-      if (thrown instanceof runtime.TemplateSentError) {
-        return { result: null, stash: ctx?.stash ?? {}, args: ctx?.args ?? {}, errors: invocation.errors, isReturn: false, hadException: true };
-      }
+      if (thrown instanceof runtime.TemplateSentError) return outcome(null, { hadException: true }); // util.error: already collected
       if (thrown?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-        return fail(`${module.file}: ${which} ran longer than ${HANDLER_TIMEOUT_MS / 1000} s and was stopped`, 'Code', ctx);
+        return fail(`${module.file}: ${which} ran longer than ${HANDLER_TIMEOUT_MS / 1000} s and was stopped`);
       }
-      return fail(`${location(thrown, module)}: ${thrown?.name ?? 'Error'}: ${thrown?.message ?? thrown}`, 'Code', ctx);
+      return fail(`${location(thrown, module)}: ${thrown?.name ?? 'Error'}: ${thrown?.message ?? thrown}`);
     }
   }
 
@@ -267,17 +265,6 @@ function location(error, { file, sourceMap }) {
 function handlerConsole(file) {
   const write = (level) => (...parts) => process.stderr.write(`[${file}] ${level} ${parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ')}\n`);
   return { log: write('INFO'), info: write('INFO'), warn: write('WARN'), error: write('ERROR'), debug: write('DEBUG') };
-}
-
-function plain(value) {
-  if (value === undefined) return undefined;
-  return value && typeof value.toJSON === 'function' ? value.toJSON() : JSON.parse(JSON.stringify(value ?? null));
-}
-
-/** util.transform.toSubscriptionFilter: the filter kept in its input form, as realtime.mjs matches it. */
-function subscriptionFilter(filter, ignoredFields, rules) {
-  const kept = Object.fromEntries(Object.entries(plain(filter) ?? {}).filter(([name]) => !ignoredFields.includes(name)));
-  return { ampflowFilterInput: rules ? { and: [kept, plain(rules)] } : kept };
 }
 
 /**

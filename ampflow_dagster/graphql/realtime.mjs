@@ -111,15 +111,14 @@ function addSubscriptionExtensions(simulatorLib) {
   const { VelocityTemplate } = simulatorLib('velocity');
   const { transformUtils } = simulatorLib('velocity/util/transform');
   if (VelocityTemplate.prototype.ampflowExtensions) return;
-  // AppSync turns a filter argument into its filterGroup form; both forms are matched here, so keep the argument's.
-  transformUtils.toSubscriptionFilter = (filter) => ({ ampflowFilterInput: plain(filter) });
+  transformUtils.toSubscriptionFilter = (filter) => subscriptionFilter(filter);
   const buildRenderContext = VelocityTemplate.prototype.buildRenderContext;
   VelocityTemplate.prototype.buildRenderContext = function (values, requestContext, info) {
     const context = buildRenderContext.call(this, values, requestContext, info);
     // A bare `$extensions.x(...)` in a template renders what the call returns: return ''.
     context.extensions = {
       setSubscriptionFilter: (filter) => {
-        requestContext.subscriptionFilter = plain(filter);
+        setSubscriptionFilter(requestContext, filter);
         return '';
       },
       setSubscriptionInvalidationFilter: () => '',
@@ -130,7 +129,24 @@ function addSubscriptionExtensions(simulatorLib) {
   VelocityTemplate.prototype.ampflowExtensions = true;
 }
 
-function plain(value) {
+/**
+ * `util.transform.toSubscriptionFilter` (VTL's and JS's): the filter kept in its input form, which
+ * filterMatches reads (AppSync turns it into its filterGroup form; both forms are matched here).
+ * `ignoredFields` are left out; `rules` must hold as well.
+ */
+export function subscriptionFilter(filter, ignoredFields = [], rules = undefined) {
+  const kept = Object.fromEntries(Object.entries(plain(filter) ?? {}).filter(([name]) => !ignoredFields.includes(name)));
+  return { ampflowFilterInput: rules ? { and: [kept, plain(rules)] } : kept };
+}
+
+/** `extensions.setSubscriptionFilter` (VTL's and JS's): the filter the subscription being started delivers by. */
+export function setSubscriptionFilter(requestContext, filter) {
+  requestContext.subscriptionFilter = plain(filter);
+}
+
+/** A value as plain JSON: the simulator's Java-like maps through their toJSON. */
+export function plain(value) {
+  if (value === undefined) return undefined;
   return value && typeof value.toJSON === 'function' ? value.toJSON() : JSON.parse(JSON.stringify(value ?? null));
 }
 

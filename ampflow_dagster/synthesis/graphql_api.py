@@ -219,14 +219,9 @@ class _Extraction:
 
     def _code(self, stack: StackTemplate, properties: dict[str, Any], name: str) -> str:
         """The hash of an APPSYNC_JS resolver's or function's module (an asset, or inline and evaluated)."""
-        location = properties.get("CodeS3Location")
-        if location is not None:
-            digests = [d for d in ASSET_HASH.findall(json.dumps(location)) if d in self.assembly.asset_paths]
-            if not digests:
-                raise CannotEvaluate(f"code {json.dumps(location)[:120]} is not an asset of the assembly")
-            source = (self.assembly.directory / self.assembly.asset_paths[digests[0]]).read_text(encoding="utf-8")
-        else:
-            source = str(self.evaluate(stack, properties["Code"]))
+        source = self._text(stack, properties, "Code", "code")
+        if source is None:
+            raise KeyError("Code")  # an APPSYNC_JS runtime with no code: not understood locally
         digest = hashlib.sha256(source.encode()).hexdigest()
         self.code.setdefault(digest, {"file": self._source_file(source) or name, "source": source})
         return digest
@@ -246,15 +241,19 @@ class _Extraction:
 
     def _template(self, stack: StackTemplate, properties: dict[str, Any], which: str) -> str | None:
         """The hash of a resolver's or function's request or response template (an asset, or inline and evaluated)."""
-        location = properties.get(f"{which}MappingTemplateS3Location")
+        text = self._text(stack, properties, f"{which}MappingTemplate", f"{which.lower()} template")
+        return None if text is None else self._keep(text)
+
+    def _text(self, stack: StackTemplate, properties: dict[str, Any], key: str, what: str) -> str | None:
+        """A template's or module's text: the asset `<key>S3Location` names, else `<key>` inline and evaluated, else None."""
+        location = properties.get(f"{key}S3Location")
         if location is not None:
             digests = [d for d in ASSET_HASH.findall(json.dumps(location)) if d in self.assembly.asset_paths]
             if not digests:
-                raise CannotEvaluate(f"{which.lower()} template {json.dumps(location)[:120]} is not an asset of the assembly")
-            path = self.assembly.directory / self.assembly.asset_paths[digests[0]]
-            return self._keep(path.read_text(encoding="utf-8"))
-        inline = properties.get(f"{which}MappingTemplate")
-        return None if inline is None else self._keep(str(self.evaluate(stack, inline)))
+                raise CannotEvaluate(f"{what} {json.dumps(location)[:120]} is not an asset of the assembly")
+            return (self.assembly.directory / self.assembly.asset_paths[digests[0]]).read_text(encoding="utf-8")
+        inline = properties.get(key)
+        return None if inline is None else str(self.evaluate(stack, inline))
 
     def _keep(self, text: str) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()

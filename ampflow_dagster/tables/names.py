@@ -34,12 +34,17 @@ def app_table_name(logical_id: str, api_id: str) -> str:
 
 
 def belongs_to_api_as_app_table(table: str, api_id: str) -> bool:
-    return table.endswith(f"-{api_id}-{APP_TABLE_SUFFIX}") and len(table) > len(api_id) + len(APP_TABLE_SUFFIX) + 2
+    """Whether `table` is the API's environment's copy of a table of the app's own stack."""
+    return _named_for(table, api_id, APP_TABLE_SUFFIX)
 
 
 def belongs_to_api(table: str, api_id: str) -> bool:
     """Whether `table` is one of the API's model tables (and so of its environment)."""
-    return table.endswith(f"-{api_id}-{TABLE_SUFFIX}") and len(table) > len(api_id) + len(TABLE_SUFFIX) + 2
+    return _named_for(table, api_id, TABLE_SUFFIX)
+
+
+def _named_for(table: str, api_id: str, suffix: str) -> bool:
+    return table.endswith(f"-{api_id}-{suffix}") and len(table) > len(api_id) + len(suffix) + 2
 
 
 def model_of(table: str, api_id: str) -> str:
