@@ -62,14 +62,14 @@ def matching_branches(root: Path, settings: PreviewSettings) -> list[BranchTip]:
     if not tips:
         return []
     paths = [f"{commit}:{path}" for _, commit in tips for path in ("amplify", f"seed_data/{settings.seed_from}")]
-    trees = _trees(root, paths)
+    trees = tree_ids(root, paths)
     return [
         BranchTip(branch, commit, trees[f"{commit}:amplify"], trees[f"{commit}:seed_data/{settings.seed_from}"])
         for branch, commit in sorted(tips)
     ]
 
 
-def _trees(root: Path, paths: list[str]) -> dict[str, str | None]:
+def tree_ids(root: Path, paths: list[str]) -> dict[str, str | None]:
     """The tree id of each `<commit>:<path>` (None where the path is missing or not a folder), in one git process."""
     answered = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin="\n".join(paths) + "\n")
     trees: dict[str, str | None] = {}

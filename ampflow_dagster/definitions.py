@@ -10,13 +10,14 @@ from __future__ import annotations
 import dagster as dg
 
 from ampflow_dagster.defs.assets import build_assets
+from ampflow_dagster.defs.branch_sensor import build_branch_sensor
 from ampflow_dagster.defs.jobs import build_jobs, everything
 from ampflow_dagster.defs.partitions import Blueprint
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.schedules import build_reconciliation_schedule
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.defs.sensors import build_change_sensor
-from ampflow_dagster.names import RECONCILE_JOB
+from ampflow_dagster.names import DESTROY_JOB, RECONCILE_JOB
 from ampflow_dagster.project import Project, discover_project
 
 
@@ -26,10 +27,11 @@ def build_defs(project: Project) -> dg.Definitions:
     assets = build_assets(blueprint)
     jobs = build_jobs(blueprint, assets)
     reconcile = next(job for job in jobs if job.name == RECONCILE_JOB)
+    destroy = next(job for job in jobs if job.name == DESTROY_JOB)
     return dg.Definitions(
         assets=assets.all,
         jobs=jobs,
-        sensors=[build_change_sensor(blueprint, everything(assets))],
+        sensors=[build_change_sensor(blueprint, everything(assets)), build_branch_sensor(blueprint, [reconcile, destroy])],
         schedules=[build_reconciliation_schedule(blueprint.config.reconciliation, reconcile)],
         resources={
             "amplify_app": AmplifyAppResource(project_root=str(project.root)),

@@ -15,6 +15,7 @@ from typing import Any
 
 from ampflow_dagster.errors import ConfigurationError
 from ampflow_dagster.preview_config import PreviewSettings, preview_settings
+from ampflow_dagster.preview_registry import Preview, registered_previews
 from ampflow_dagster.project import Project
 
 TARGETS = ("local", "sandbox", "branch")
@@ -64,6 +65,7 @@ class Environment:
     region: str | None = None  # cloud targets; default: the standard AWS chain
     profile: str | None = None
     variables: tuple[SynthesisVariable, ...] = ()  # process.env of amplify/backend.ts when it is synthesized
+    preview: Preview | None = None  # a branch's preview: built from that branch, never declared in ampflow.toml
 
     def synthesis_variables(self) -> dict[str, str]:
         """Each declared variable's value; a reference to a variable ampflow's environment lacks is an error naming it."""
@@ -77,6 +79,11 @@ class Environment:
                 "(the shell for the CLI; `dagster dev`'s environment for the UI), then run again.",
             )
         return {variable.name: variable.resolve() or "" for variable in self.variables}
+
+    @property
+    def history_since(self) -> float | None:
+        """A preview's records count from when it was added (those of an earlier preview of its branch do not)."""
+        return self.preview.created if self.preview else None
 
     def label(self, value: str) -> str:
         """`value` as this environment's seed data shows it: `[DEV] value`."""
@@ -108,15 +115,23 @@ class AmpflowConfig:
     project_id: str | None = None  # tells this app's local tables from another app's with the same package name
     emulator_idle_timeout: float | None = None  # [emulator] idle_timeout: seconds unused before the embedded emulator exits
     previews: PreviewSettings | None = None  # [previews]: which git branches get an environment of their own
+    preview_environments: dict[str, Environment] = field(default_factory=dict)  # the previews that exist now
 
     def environment(self, name: str) -> Environment:
-        if name not in self.environments:  # a user's mistake: no Python cause to show
-            known = ", ".join(self.environments)
-            raise ConfigurationError(
-                f"Unknown environment '{name}'. ampflow knows: {known}.",
-                f"Use one of {known}, or declare [environments.{name}] in ampflow.toml.",
-            )
-        return self.environments[name]
+        if name in self.environments:
+            return self.environments[name]
+        if name in self.preview_environments:
+            return self.preview_environments[name]
+        known = ", ".join([*self.environments, *self.preview_environments])  # a user's mistake: no Python cause to show
+        raise ConfigurationError(
+            f"Unknown environment '{name}'. ampflow knows: {known}.",
+            f"Use one of {known}, or declare [environments.{name}] in ampflow.toml"
+            + (" (a preview exists while its branch does: `ampflow status` lists them)." if self.previews else "."),
+        )
+
+    def every_environment(self) -> dict[str, Environment]:
+        """The declared environments, then the previews."""
+        return {**self.environments, **self.preview_environments}
 
     def model(self, name: str) -> ModelSettings:
         return self.models.get(name, ModelSettings())
@@ -162,12 +177,27 @@ def load_config(project: Project) -> AmpflowConfig:
     models = {name: _model(path, name, values) for name, values in raw.get("models", {}).items()}
     reconciliation = _reconciliation(path, raw.get("reconciliation", {}), environments)
     owners = _owners(path, raw.get("owners", []))
-    previews = preview_settings(path, raw["previews"], list(environments), project.seed_dir) if "previews" in raw else None
+    home = Project(path.parent)  # a preview's project reads the app's ampflow.toml and seed folders, not its branch's
+    previews = preview_settings(path, raw["previews"], list(environments), home.seed_dir) if "previews" in raw else None
     return AmpflowConfig(
         environments=environments, models=models, reconciliation=reconciliation, source=path, owners=owners,
         project_id=project_id, emulator_idle_timeout=_emulator_idle_timeout(path, raw.get("emulator", {})),
-        previews=previews,
+        previews=previews, preview_environments=_preview_environments(home, previews, environments),
     )
+
+
+def _preview_environments(home: Project, settings: PreviewSettings | None, declared: dict[str, Environment]) -> dict[str, Environment]:
+    """The previews the branch sensor recorded, as environments: unprotected, named and prefixed after their branch."""
+    if settings is None:
+        return {}
+    return {
+        name: Environment(
+            name=name, prefix=settings.prefix_for(preview.branch), target=settings.target, automated_deploys=True,
+            protected=False, sandbox_identifier=name if settings.target == "sandbox" else None, preview=preview,
+        )
+        for name, preview in registered_previews(home.state_dir).items()
+        if name not in declared  # a declared environment is never a preview
+    }
 
 
 def _emulator_idle_timeout(path: Path, values: Any) -> float | None:

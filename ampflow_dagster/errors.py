@@ -177,8 +177,8 @@ class DestroyRefused(ConfigurationError):
 
     @classmethod
     def check(cls, environment: Any) -> None:
-        """Raise unless `environment` (an ampflow.toml environment) is an unprotected sandbox."""
+        """Raise unless `environment` is an unprotected sandbox, or a branch's preview."""
         if environment.protected:
             raise cls(environment.name, "it is protected")
-        if environment.target != "sandbox":
+        if environment.target != "sandbox" and getattr(environment, "preview", None) is None:
             raise cls(environment.name, f"its target is {environment.target}, not sandbox")

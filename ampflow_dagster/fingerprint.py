@@ -182,7 +182,16 @@ def backend_fingerprint(project: Project, environment: Environment, cache: Diges
     Without declared variables it is amplify/'s fingerprint; with them, different values
     never pass for the same backend (nor reuse its cached synthesis).
     """
-    amplify = amplify_fingerprint(project, cache)
+    return with_variables(amplify_fingerprint(project, cache), environment)
+
+
+def tree_fingerprint(amplify_tree: str, environment: Environment) -> str:
+    """A preview's fingerprint: the git tree id of amplify/ at its commit (content-addressed: no file is read)."""
+    return with_variables(f"git-{amplify_tree[:16]}", environment)
+
+
+def with_variables(amplify: str, environment: Environment) -> str:
+    """amplify/'s fingerprint, with the variables `environment` declares for backend.ts folded in."""
     if not environment.variables:
         return amplify
     digest = variables_digest({variable.name: variable.resolve() for variable in environment.variables})

@@ -47,6 +47,10 @@ class Project:
     def client_dir(self, environment: str) -> Path:
         return self.clients_dir / environment
 
+    def seed_folder(self, environment: str) -> Path:
+        """Where `environment`'s seed files are: seed_data/<environment>/."""
+        return self.seed_dir / environment
+
     def package_name(self) -> str:
         """The app's package.json name: Amplify's sandbox namespace."""
         package_file = self.root / "package.json"
@@ -69,6 +73,42 @@ class Project:
                 "Give the app a name in package.json: Amplify uses it to name the backend's stacks.",
             )
         return name
+
+
+@dataclass(frozen=True)
+class PreviewProject(Project):
+    """A preview's project: the branch's files (`root`, its worktree), the app's configuration and state (`home`).
+
+    Synthesis and seed files come from the branch; ampflow.toml, .ampflow/ (locks, caches, the emulator
+    the previews share with every local environment) and clients/ are the app's own.
+    """
+
+    home: Path = Path()
+    environment: str = ""
+    seed_from: str = "development"
+    commit: str = ""  # the branch commit checked out at `root`
+    amplify_tree: str | None = None  # git's tree id of amplify/ at that commit: the preview's fingerprint
+    seed_tree: str | None = None  # and of seed_data/<seed_from>/: what its seed data is
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / CONFIG_FILE_NAME
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / ".ampflow"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.home / "clients"
+
+    def seed_folder(self, environment: str) -> Path:
+        """The preview's seed files are the branch's seed_data/<seed_from>/."""
+        return self.seed_dir / (self.seed_from if environment == self.environment else environment)
+
+    def package_name(self) -> str:
+        """The app's name, whatever the branch's package.json says: a preview's resources are named as the app's."""
+        return Project(self.home).package_name()
 
 
 def discover_project(start: Path | None = None) -> Project:

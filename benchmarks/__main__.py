@@ -13,6 +13,7 @@ from benchmarks.report import write_markdown
 
 BENCHMARKS = (
     "change_detection", "seeding", "reseed_cost", "memory", "noop_workflow", "verification", "local_api", "realtime", "branch_tick",
+    "preview_creation",
 )
 
 

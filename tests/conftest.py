@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from ampflow_dagster.definitions import build_defs
+from ampflow_dagster.defs.partitions import register_environments
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, seed_records_io_manager
 from ampflow_dagster.environments import load_config
@@ -193,6 +194,10 @@ class App:
             SEED_RECORDS: seed_records_io_manager(),
         }
 
+    def register(self, instance: dg.DagsterInstance) -> None:
+        """The app's environments added to `instance` as partitions, as every ampflow entry point does."""
+        register_environments(instance, load_config(self.project))
+
     def materialize(
         self,
         environment: str,
@@ -201,6 +206,7 @@ class App:
         run_config: dict[str, Any] | None = None,
         raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
+        self.register(instance)
         return dg.materialize(
             self.assets(),
             partition_key=environment,

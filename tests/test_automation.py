@@ -15,7 +15,7 @@ SEEDED = {"seeded_inventory_item", "seeded_project", "seeded_project_charter", "
 def tick(app: App, instance) -> tuple[list[dg.RunRequest], str | None]:
     definitions = app.definitions()
     sensor = definitions.get_sensor_def("amplify_change_sensor")
-    context = dg.build_sensor_context(instance=instance, definitions=definitions, resources={"amplify_app": app.resources()["amplify_app"]})
+    context = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=definitions, resources={"amplify_app": app.resources()["amplify_app"]})
     data = sensor.evaluate_tick(context)
     return list(data.run_requests or []), data.skip_message
 
@@ -112,15 +112,18 @@ def test_failed_run_is_retried_then_given_up(app: App, instance) -> None:
     assert requests[0].tags[CHANGE_TAG] not in {k.rsplit("-", 1)[0] for k in keys}
 
 
-def reconciliation_tick(app: App) -> tuple[dg.ScheduleDefinition, dg.RunRequest]:
+def reconciliation_tick(app: App, instance) -> tuple[dg.ScheduleDefinition, dg.RunRequest]:
     definitions = app.definitions()
     schedule = definitions.get_schedule_def("production_reconciliation")
-    context = dg.build_schedule_context(repository_def=definitions.get_repository_def())
+    context = dg.build_schedule_context(
+        instance=instance, repository_def=definitions.get_repository_def(), resources={"amplify_app": app.resources()["amplify_app"]},
+    )
     return schedule, schedule.evaluate_tick(context).run_requests[0]
 
 
-def test_schedule_targets_production_with_automation_guard(app: App) -> None:
-    reconciliation_schedule, request = reconciliation_tick(app)
+def test_schedule_targets_production_with_automation_guard(app: App, instance) -> None:
+    reconciliation_schedule, request = reconciliation_tick(app, instance)
+    assert instance.has_dynamic_partition("environments", "production")  # a fresh instance: the schedule adds it first
     assert request.partition_key == "production"
     assert request.run_config == {"ops": {"backend_deployment": {"config": {"automated": True}}}}
     assert reconciliation_schedule.cron_schedule == "0 3 * * *"
@@ -128,7 +131,7 @@ def test_schedule_targets_production_with_automation_guard(app: App) -> None:
 
 
 def reconcile(app: App, instance, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    _, request = reconciliation_tick(app)
+    _, request = reconciliation_tick(app, instance)
     return app.definitions().resolve_job_def("amplify_reconcile").execute_in_process(
         instance=instance, partition_key=request.partition_key, run_config=request.run_config, raise_on_error=raise_on_error,
     )

@@ -141,6 +141,7 @@ def assert_one_run_per_environment(context, instance: dg.DagsterInstance, first:
 
 
 def test_second_run_for_an_environment_waits_for_the_first(app: App, workspace_for, queued_instance) -> None:
+    app.register(queued_instance)  # as the sensors and the CLI do on an instance they meet
     with workspace_for(queued_instance) as context:
         first_dev, second_dev, prod = (launch(context, "amplify_deploy", env) for env in ("development", "development", "production"))
         assert_one_run_per_environment(context, queued_instance, first_dev, second_dev, prod)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from ampflow_dagster.branches import preview_environment
+from ampflow_dagster.preview_registry import Preview, registered_previews, save_preview
 from ampflow_dagster.errors import AmpflowError, DeploymentError, NotDeployed
 from ampflow_dagster.staleness import DeployedState
 from ampflow_dagster.workflow.deployment import deploy_backend, plan_deployment
@@ -162,6 +166,25 @@ def test_destroy_is_refused_for_production_and_runs_sandbox_delete(app: App, ins
     assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", "devbox"]
     stacks = cloud.client("cloudformation").describe_stacks()["Stacks"]
     assert cloud.stack_name("sandbox") not in [s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+
+
+def test_a_sandbox_preview_is_torn_down_with_sandbox_delete_and_its_partition_removed(app: App, cloud: Cloud, tmp_path: Path) -> None:
+    config = app.root / "ampflow.toml"
+    config.write_text(config.read_text() + '\n[previews]\nbranches = ["feature/*"]\ntarget = "sandbox"\n')
+    cloud.expect("sandbox")
+    name = preview_environment("feature/gone")
+    save_preview(app.project.state_dir, Preview(name, "feature/gone", "0" * 40, created=time.time(), gone_since=time.time()))
+    status = ampflow(app.root, "status", dagster_home=tmp_path / "home")
+    assert f"{name}: branch feature/gone at 000000000000, added " in status.stdout, status.stderr
+    assert "ago, not deployed yet\n    its branch is gone (" in status.stdout and "ago): torn down in 2" in status.stdout  # of 1d
+    deleted = ampflow(app.root, "destroy", name, "--yes", dagster_home=tmp_path / "home")
+    assert deleted.returncode == 0, deleted.stderr
+    assert cloud.calls()[-1]["argv"] == ["ampx", "sandbox", "delete", "--yes", "--identifier", name]
+    assert registered_previews(app.project.state_dir) == {}
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        assert set(instance.get_dynamic_partitions("environments")) == {"development", "production"}
+    gone = ampflow(app.root, "destroy", name, "--yes", dagster_home=tmp_path / "home")
+    assert gone.returncode == 2 and f"Unknown environment '{name}'" in gone.stderr
 
 
 # "Not deployed" is what AWS answers, never what a failed read is taken for.

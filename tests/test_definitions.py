@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 
+import dagster as dg
+
 from ampflow_dagster.definitions import build_defs, defs
+from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.project import Project
 
 from conftest import REPO, App, materialized
@@ -47,6 +50,7 @@ def test_the_definitions_hold_the_asset_checks() -> None:
 
 def test_full_workflow_jobs_run_their_environment(app: App, instance) -> None:
     definitions = app.definitions()
+    app.register(instance)
     for job_name, environment, prefix in (("amplify_dev", "development", "[DEV]"), ("amplify_prod", "production", "[PROD]")):
         result = definitions.resolve_job_def(job_name).execute_in_process(instance=instance)
         assert result.success
@@ -69,8 +73,13 @@ def test_a_new_environment_in_configuration_is_a_new_partition(app: App, instanc
     (app.root / "seed_data" / "staging").mkdir()
     (app.root / "seed_data" / "staging" / "Todo.jsonl").write_text('{"content": "Staged"}\n')
     monkeypatch.setenv("AMPFLOW_PROJECT_ROOT", str(app.root))  # what `dagster dev` loads: the code location's own entry point
-    job = defs().resolve_implicit_global_asset_job_def()
-    assert job.partitions_def.get_partition_keys() == ["development", "production", "staging"]
+    definitions = defs()
+    job = definitions.resolve_implicit_global_asset_job_def()
+    assert job.partitions_def.get_partition_keys(dynamic_partitions_store=instance) == []  # until ampflow meets the instance
+    sensor = definitions.get_sensor_def("amplify_change_sensor")
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=definitions, resources={
+        "amplify_app": AmplifyAppResource(project_root=str(app.root))}))  # the first tick adds the declared environments
+    assert job.partitions_def.get_partition_keys(dynamic_partitions_store=instance) == ["development", "production", "staging"]
     result = job.execute_in_process(instance=instance, partition_key="staging")
     assert result.success
     assert materialized(result)["seeded_todo"]["items_written"] == 1

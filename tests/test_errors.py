@@ -229,6 +229,7 @@ def test_destructive_change_refusals_are_classes_with_codes(app: App) -> None:
 
 def test_a_job_pinned_to_another_environment_refuses_with_a_code(app: App, instance) -> None:
     job = app.definitions().resolve_job_def("amplify_prod")
+    app.register(instance)
     result = job.execute_in_process(instance=instance, partition_key="development", raise_on_error=False)
     metadata = failure_metadata(result)
     assert metadata["code"] == "PinnedJobRefused"

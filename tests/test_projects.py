@@ -61,6 +61,7 @@ def test_the_cli_prints_no_dagster_instance_noise_and_gives_the_instance_its_run
 
 def test_amplify_dev_refuses_production_before_changing_anything(app: App, instance) -> None:
     job = app.definitions().resolve_job_def("amplify_dev")
+    app.register(instance)
     result = job.execute_in_process(instance=instance, partition_key="production", raise_on_error=False)
     assert not result.success
     text = failure_text(result)

@@ -39,8 +39,11 @@ class Session:
         import dagster as dg
 
         if self._instance is None:
+            from ampflow_dagster.defs.partitions import register_environments
+
             self.project  # noqa: B018 -- resolves DAGSTER_HOME first
             self._instance = dg.DagsterInstance.get()
+            register_environments(self._instance, self.config())
         return self._instance
 
     def definitions(self) -> Any:

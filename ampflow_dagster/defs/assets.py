@@ -43,13 +43,16 @@ from ampflow_dagster.defs.records import (
     MODEL_VERSION_KEY,
     MODEL_VERSIONS_KEY,
     SEED_FINGERPRINT_KEY,
+    SEED_TREE_KEY,
     deployed_state,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SEED_RECORDS, SeedRecordsIOManager
-from ampflow_dagster.seeding.seed_files import USERS_DATASET
+from ampflow_dagster.seeding.seed_files import USERS_DATASET, seed_files
 from ampflow_dagster.synthesis.api_spec import GraphqlApiSpec
+from ampflow_dagster.project import PreviewProject
 from ampflow_dagster.workflow.users import UsersOutcome, owners_for, seed_users
+from ampflow_dagster.workflow.workspace import EnvironmentWorkspace
 
 PINNED_ENVIRONMENT_TAG = "ampflow/environment"  # on jobs named for one environment (amplify_dev, amplify_prod)
 
@@ -81,6 +84,17 @@ def reported_as_failure() -> Iterator[None]:
             metadata["cause"] = error.cause_text
         metadata.update({k: dg.MetadataValue.md(v) for k, v in error.details.items()})
         raise dg.Failure(description=str(error), metadata=metadata, allow_retries=False) from error
+
+
+def preview_metadata(workspace: EnvironmentWorkspace, seeded: bool = False) -> dict[str, object]:
+    """A preview's branch and the commit the step built from (and for a seeded asset, its seed folder's tree); {} otherwise."""
+    project, preview = workspace.project, workspace.environment.preview
+    if preview is None or not isinstance(project, PreviewProject):
+        return {}
+    metadata: dict[str, object] = {"branch": preview.branch, "commit": project.commit}
+    if seeded:
+        metadata[SEED_TREE_KEY] = project.seed_tree or "none"
+    return metadata
 
 
 def run_environment(context: dg.AssetExecutionContext) -> str:
@@ -140,7 +154,7 @@ def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
             workspace = amplify_app.workspace(environment, aws)
             outcome = deploy_backend(
                 workspace,
-                deployed=deployed_state(context.instance, environment),
+                deployed=deployed_state(context.instance, environment, workspace.environment.history_since),
                 force=config.force,
                 allow_destructive=config.allow_destructive and not config.automated,
                 automated=config.automated,
@@ -149,7 +163,7 @@ def _backend_deployment(blueprint: Blueprint) -> dg.AssetsDefinition:
             target = workspace.target.describe()
             api = workspace.desired().graphql_api
         context.log.info(f"{environment}: {'skipped' if outcome.skipped else 'deployed'} ({outcome.reason})")
-        metadata = {**deployment_metadata(outcome, target), **graphql_metadata(target, api)}
+        metadata = {**preview_metadata(workspace), **deployment_metadata(outcome, target), **graphql_metadata(target, api)}
         return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.template_hash))
 
     return backend_deployment
@@ -237,6 +251,7 @@ def _verified_tables(blueprint: Blueprint, deployment: dg.AssetsDefinition) -> d
                 "tables": dg.MetadataValue.table(rows, schema=schema),
                 "table_count": len(checks),
                 "total_items": sum(c.item_count or 0 for c in checks),
+                **preview_metadata(workspace),
             }
         )
         yield from results
@@ -271,7 +286,8 @@ def _seeded_users(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Ass
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
             outcome = seed_users(workspace, log=context.log.info)
-        return dg.MaterializeResult(metadata=users_metadata(outcome, digest_cache(workspace.project)))
+        return dg.MaterializeResult(metadata={
+            **users_metadata(outcome, digest_cache(workspace.project)), **preview_metadata(workspace, seeded=True)})
 
     return seeded_users
 
@@ -321,13 +337,18 @@ def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], ass
         environment = run_environment(context)
         with reported_as_failure():
             workspace = amplify_app.workspace(environment, aws)
+            absent = not seed_files(workspace.project, environment, model) and model not in workspace.desired().tables
+        if absent:  # a preview whose branch removed the model, and its seed file with it
+            yield from _absent_model(context, workspace, asset_name, model)
+            return
+        with reported_as_failure():
             seed_set = prepare_seed_set(workspace, model, models_seeded_by_run(context, blueprint), step_of=seeded_asset_name)
             seed_set.owners = owners_for(workspace, seed_set)
             previous = seed_records.read(asset_name, environment)
             outcome = seed_model(workspace, seed_set, previous)
         result, seed_set = outcome.result, outcome.seed_set
         files = [str(path.relative_to(workspace.project.root)) for path in seed_set.files]
-        model_version = deployed_state(context.instance, environment).model_versions.get(model, "")
+        model_version = deployed_state(context.instance, environment, workspace.environment.history_since).model_versions.get(model, "")
         yield dg.Output(
             result.ledger,
             metadata={
@@ -356,12 +377,25 @@ def _seeded_asset(blueprint: Blueprint, upstream: list[dg.AssetsDefinition], ass
                 "label_field": seed_set.label_field or f"none: {seed_set.label_reason}",
                 "seed_record": result.ledger.summary() if result.ledger else "none",
                 "seed_files": ", ".join(files) or f"none for {environment}",
+                **preview_metadata(workspace, seeded=True),
             },
         )
         if selected(context, asset_name, SEED_COUNT):
             yield seed_count_result(environment, outcome.count)
 
     return seeded
+
+
+def _absent_model(context: dg.AssetExecutionContext, workspace: EnvironmentWorkspace, asset_name: str, model: str) -> Iterator[Any]:
+    """The outcome of seeding a model the environment's schema does not have and no seed file names: nothing to write."""
+    environment = workspace.environment.name
+    why = f"{model} is not a model of {environment}'s schema, and {environment} has no seed file for it"
+    yield dg.Output(None, metadata={
+        SEED_FINGERPRINT_KEY: "none", "seed_items": 0, "items_written": 0, "seed_files": f"none: {why}",
+        **preview_metadata(workspace, seeded=True),
+    })
+    if selected(context, asset_name, SEED_COUNT):
+        yield dg.AssetCheckResult(check_name=SEED_COUNT, passed=True, description=f"Nothing to hold: {why}.")
 
 
 def models_seeded_by_run(context: dg.AssetExecutionContext, blueprint: Blueprint) -> list[str]:
@@ -384,7 +418,7 @@ def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Asset
         with reported_as_failure():
             workspace = amplify_app.workspace(run_environment(context), aws)
             files = generate_client(workspace, log=context.log.info)
-        root = workspace.project.root
+        root = workspace.project.clients_dir.parent  # the app's folder (a preview's files are built in its worktree)
         outputs = next((path for path in files if path.name == "amplify_outputs.json"), None)
         desired = workspace.desired()
         return dg.MaterializeResult(
@@ -393,6 +427,7 @@ def _api_client(blueprint: Blueprint, verified: dg.AssetsDefinition) -> dg.Asset
                 "statements": ", ".join(str(p.relative_to(root)) for p in files if p.suffix == ".graphql"),
                 "models": len(desired.model_introspection.get("models", {})),
                 "target": workspace.target.kind,
+                **preview_metadata(workspace),
             },
             check_results=authorization_results(authorization_modes(desired))
             if selected(context, API_CLIENT, DEFAULT_AUTHORIZATION_MODE) else [],

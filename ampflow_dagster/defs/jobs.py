@@ -5,12 +5,13 @@ from typing import Any
 import dagster as dg
 
 from ampflow_dagster.defs.assets import PINNED_ENVIRONMENT_TAG, WorkflowAssets, reported_as_failure
-from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.defs.partitions import ENVIRONMENTS, Blueprint
 from ampflow_dagster.names import (
     BACKEND_DEPLOYMENT, CLEAN_JOB, DEPLOY_JOB, DESTROY_JOB, FORCE_JOB, PINNED_JOBS, RECONCILE_JOB, SEED_JOB,
 )
 from ampflow_dagster.defs.resources import AmplifyAppResource, AwsResource
 from ampflow_dagster.defs.seed_records import SeedRecordsIOManager
+from ampflow_dagster.previews import tear_down_preview
 from ampflow_dagster.workflow.deployment import destroy_environment
 from ampflow_dagster.workflow.seeding import clean_environment
 
@@ -95,16 +96,30 @@ def build_clean_job(blueprint: Blueprint) -> dg.JobDefinition:
 
 
 def build_destroy_job(blueprint: Blueprint) -> dg.JobDefinition:
-    """`ampflow destroy ENV`, partitioned by environment for the same one-run-per-environment limit."""
-
-    @dg.op(description="Tear down a sandbox environment's backend with `ampx sandbox delete --yes`.")
-    def delete_sandbox(context: dg.OpExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource):
+    """`ampflow destroy ENV`, and a preview's teardown, partitioned by environment for the one-run-per-environment limit."""
+    @dg.op(description="Tear down the environment's backend: a preview's endpoint, tables, user pool, buckets, client, "
+           "worktree, seed records and partition; a sandbox's stack with `ampx sandbox delete --yes`.")
+    def tear_down(
+        context: dg.OpExecutionContext, amplify_app: AmplifyAppResource, aws: AwsResource,
+        seed_records: dg.ResourceParam[SeedRecordsIOManager],
+    ) -> dg.Output[None]:
+        environment = context.partition_key
         with reported_as_failure():
-            destroy_environment(amplify_app.workspace(context.partition_key, aws), log=context.log.info)
+            preview = amplify_app.config().environment(environment).preview
+            if preview is None:
+                destroy_environment(amplify_app.workspace(environment, aws), log=context.log.info)
+                return dg.Output(None, metadata={"environment": environment})
+            tear_down_preview(amplify_app.workspace(environment, aws, checkout=False), log=context.log.info)
+            for asset in blueprint.seeded_assets:
+                seed_records.forget(asset, environment)
+        context.instance.delete_dynamic_partition(ENVIRONMENTS, environment)
+        context.log.info(f"Removed partition {environment}")
+        return dg.Output(None, metadata={"environment": environment, "branch": preview.branch, "commit": preview.commit})
 
     return _environment_op_job(
-        blueprint, DESTROY_JOB, delete_sandbox,
-        "`ampflow destroy ENV`: delete a sandbox environment's backend; refused for protected and branch environments.",
+        blueprint, DESTROY_JOB, tear_down,
+        "`ampflow destroy ENV`: tear down a preview (everything it made, then its partition) or a sandbox environment's "
+        "backend; refused for protected, declared local and branch environments.",
     )
 
 

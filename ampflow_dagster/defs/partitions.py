@@ -1,4 +1,9 @@
-"""What the definitions of one project are built from: its configuration, its environments as partitions, its seeded models."""
+"""What the definitions of one project are built from: its configuration, its environments as partitions, its seeded models.
+
+The environments are one Dagster dynamic partitions definition: the environments ampflow.toml declares are
+added to the instance wherever ampflow meets it (each sensor tick, the schedule, the CLI, `ampflow ui`), and a
+preview is added by the branch sensor when its branch appears and deleted after its teardown.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,19 @@ from ampflow_dagster.names import seeded_asset_name
 from ampflow_dagster.seeding.users import has_users
 
 
+ENVIRONMENTS = "environments"
+ENVIRONMENT_PARTITIONS = dg.DynamicPartitionsDefinition(name=ENVIRONMENTS)
+
+
+def register_environments(instance: dg.DagsterInstance, config: AmpflowConfig) -> list[str]:
+    """The declared environments and the recorded previews, added as partitions where the instance lacks them."""
+    existing = set(instance.get_dynamic_partitions(ENVIRONMENTS))
+    missing = [name for name in config.every_environment() if name not in existing]
+    if missing:
+        instance.add_dynamic_partitions(ENVIRONMENTS, missing)
+    return missing
+
+
 @dataclass(frozen=True)
 class Blueprint:
     """One project's environments (one partition each) and seeded models (one asset each).
@@ -23,7 +41,7 @@ class Blueprint:
 
     project: Project
     config: AmpflowConfig
-    partitions: dg.StaticPartitionsDefinition
+    partitions: dg.DynamicPartitionsDefinition
     seeded: dict[str, str]  # asset name -> model
     has_users: bool = False  # some environment has seed_data/<env>/users.jsonl: the seeded_users asset exists
 
@@ -33,7 +51,7 @@ class Blueprint:
         return cls(
             project=project,
             config=config,
-            partitions=dg.StaticPartitionsDefinition(list(config.environments)),
+            partitions=ENVIRONMENT_PARTITIONS,
             seeded={seeded_asset_name(model): model for model in seeded_models(project)},
             has_users=has_users(project),
         )
@@ -44,6 +62,11 @@ class Blueprint:
 
     def asset_of_model(self, model: str) -> str:
         return seeded_asset_name(model)
+
+    @property
+    def seeded_assets(self) -> list[str]:
+        """Every seeded asset's name: one per seeded model, and seeded_users."""
+        return [*self.seeded, *([seeded_asset_name(USERS_DATASET)] if self.has_users else [])]
 
     @property
     def seed_datasets(self) -> list[str]:

@@ -29,13 +29,18 @@ from ampflow_dagster.staleness import (
 FINGERPRINT_KEY = "amplify_fingerprint"
 MODEL_VERSIONS_KEY = "model_versions"
 SEED_FINGERPRINT_KEY = "seed_fingerprint"
+SEED_TREE_KEY = "seed_tree"  # a preview's seeded assets: git's tree id of the seed folder they were seeded from
 MODEL_VERSION_KEY = "model_version"
 
 
-def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> dict[str, Any]:
-    """Metadata of the latest successful materialization of (asset, partition), or {}."""
+def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str, since: float | None = None) -> dict[str, Any]:
+    """Metadata of the latest successful materialization of (asset, partition), or {}.
+
+    `since`: only what was recorded after that time counts (a preview's records from before it was added
+    again belong to the preview of the same branch that was torn down: Dagster keeps them with the key).
+    """
     result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition], after_timestamp=since), limit=1
     )
     if not result.records:
         return {}
@@ -45,8 +50,8 @@ def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partit
     return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
 
 
-def deployed_state(instance: dg.DagsterInstance, environment: str) -> DeployedState:
-    recorded = latest_metadata(instance, dg.AssetKey(BACKEND_DEPLOYMENT), environment)
+def deployed_state(instance: dg.DagsterInstance, environment: str, since: float | None = None) -> DeployedState:
+    recorded = latest_metadata(instance, dg.AssetKey(BACKEND_DEPLOYMENT), environment, since)
     fingerprint = recorded.get(FINGERPRINT_KEY)
     versions = recorded.get(MODEL_VERSIONS_KEY)
     return DeployedState(

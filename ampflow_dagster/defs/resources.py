@@ -37,5 +37,5 @@ class AmplifyAppResource(dg.ConfigurableResource):
     def config(self) -> AmpflowConfig:
         return load_config(self.project())
 
-    def workspace(self, environment: str, aws: AwsResource) -> EnvironmentWorkspace:
-        return EnvironmentWorkspace.open(self.project(), environment, aws.settings())
+    def workspace(self, environment: str, aws: AwsResource, checkout: bool = True) -> EnvironmentWorkspace:
+        return EnvironmentWorkspace.open(self.project(), environment, aws.settings(), checkout=checkout)

@@ -70,6 +70,13 @@ class SeedRecordsIOManager(dg.ConfigurableIOManager):
         partial.write_bytes(data)
         partial.replace(path)  # a reader sees the old record or the new one, never half of one
 
+    def forget(self, asset: str, environment: str) -> None:
+        """The record of `asset` for `environment` removed: its items went with the environment's tables."""
+        if self.bucket:
+            boto3.client("s3").delete_object(Bucket=self.bucket, Key=f"{S3_PREFIX}/{asset}/{environment}")
+            return
+        self._path(asset, environment).unlink(missing_ok=True)
+
     def _get(self, asset: str, environment: str) -> bytes | None:
         if self.bucket:
             try:

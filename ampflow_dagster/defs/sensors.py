@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ampflow_dagster.defs.records import stale_asset_names, staleness_of
-from ampflow_dagster.defs.partitions import Blueprint
+from ampflow_dagster.defs.partitions import Blueprint, register_environments
 from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.fingerprint import digest_cache
 from ampflow_dagster.names import BACKEND_DEPLOYMENT
@@ -44,6 +44,7 @@ def build_change_sensor(blueprint: Blueprint, selection: dg.AssetSelection) -> d
     def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource):
         project = amplify_app.project()
         config = amplify_app.config()
+        register_environments(context.instance, config)
         cache = digest_cache(project)
         checked, requests = [], []
         for environment in config.environments.values():

@@ -61,7 +61,7 @@ def check_references(project: Project, child: SeedSet, parents: dict[str, SeedSe
             for reference, absent in missing.items():
                 key = checked[reference].key_named_by(reference, record.values)
                 if key is not None and key_hash(key) in absent:
-                    where = project.seed_dir / environment / f"{reference.model}.*"
+                    where = project.seed_folder(environment) / f"{reference.model}.*"
                     child.problems.add(path, f"{record.where}: {_named(reference, record.values)} names no {reference.model} in {where}")
                     child.problems.references += 1
 

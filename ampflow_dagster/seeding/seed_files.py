@@ -33,7 +33,7 @@ class SeedRecord:
 
 def seed_files(project: Project, environment: str, model: str) -> list[Path]:
     """The environment's seed files for `model`: <Model>.json and/or <Model>.jsonl."""
-    folder = project.seed_dir / environment
+    folder = project.seed_folder(environment)
     return [folder / f"{model}{suffix}" for suffix in SEED_SUFFIXES if (folder / f"{model}{suffix}").is_file()]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.errors import SeedError
 from ampflow_dagster.project import Project
+from ampflow_dagster.seeding.seed_files import seed_files
 from ampflow_dagster.seeding.references import check_references, references_to_check
 from ampflow_dagster.seeding.seed_set import SeedSet, check_seed_set, problems_error
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
@@ -27,6 +28,8 @@ def check_seed_run(
 
     A parent outside the run contributes only its keys: its own problems are reported when it is seeded.
     """
+    # A model the schema lacks, with no seed file either (a preview's branch removed it), has nothing to check.
+    models = [model for model in models if model in desired.tables or seed_files(project, environment.name, model)]
     checked = {model: references_to_check(project, config, model, desired) for model in models}
     parents = {reference.model for references in checked.values() for reference in references} - set(models)
     loaded: dict[str, SeedSet] = {}

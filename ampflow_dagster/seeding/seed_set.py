@@ -167,7 +167,7 @@ def check_seed_set(
     `references` are the relationships whose referenced parent keys are collected (for check_references).
     """
     files = seed_files(project, environment.name, model)
-    where = str(files[0]) if files else str(project.seed_dir / environment.name / f"{model}.jsonl")
+    where = str(files[0]) if files else str(project.seed_folder(environment.name) / f"{model}.jsonl")
     schema = model_schema(desired.model_introspection, model, where, desired.field_defaults)
     table_spec = desired.tables.get(model)
     if table_spec is None:

@@ -116,7 +116,7 @@ class KnownUsers:
 
 def known_users(project: Project, environment: str) -> KnownUsers:
     files = users_files(project, environment)
-    file = str(files[0] if files else project.seed_dir / environment / f"{USERS_DATASET}.jsonl")
+    file = str(files[0] if files else project.seed_folder(environment) / f"{USERS_DATASET}.jsonl")
     if not files:
         return KnownUsers(file, None)
     return KnownUsers(file, frozenset(values["username"] for _, values in _records(files, []) if isinstance(values.get("username"), str)))

@@ -9,17 +9,18 @@ GraphQL endpoint (Amplify's AppSync simulator) serving the data API against them
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from ampflow_dagster.aws_errors import AwsPlace
-from ampflow_dagster.client.outputs import DataApi, LocalValues, local_outputs, storage_buckets, write_client
+from ampflow_dagster.client.outputs import DataApi, LocalValues, local_bucket_name, local_outputs, storage_buckets, write_client
 from ampflow_dagster.errors import TableNotSettled
 from ampflow_dagster.environments import Environment, load_config
 from ampflow_dagster.project import Project
 from ampflow_dagster.synthesis.backend_identifier import BackendIdentifier
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
-from ampflow_dagster.tables.names import local_api_id, local_user_pool_name
+from ampflow_dagster.tables.names import belongs_to_api, belongs_to_api_as_app_table, local_api_id, local_user_pool_name
 from ampflow_dagster.targets.aws import AwsSettings
 from ampflow_dagster.targets.base import DeploymentReport, DeployTarget, Log, TableChange
 from ampflow_dagster.planning import PlannedChange
@@ -156,8 +157,7 @@ class LocalTarget(DeployTarget):
         if not names:
             return
         self._note_split_services(log)
-        configured = configured_endpoint(self.aws, S3_ENDPOINT_VARIABLES)
-        s3 = self.aws.client("s3", configured[0] if configured else self._emulator_endpoint(), allow_emulator_credentials=True)
+        s3 = self._s3()
         existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
         for name in names:
             if name not in existing:
@@ -165,6 +165,44 @@ class LocalTarget(DeployTarget):
                 placed = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
                 s3.create_bucket(Bucket=name, **placed)
                 log(f"Created bucket {name}")
+
+    def _s3(self) -> Any:
+        configured = configured_endpoint(self.aws, S3_ENDPOINT_VARIABLES)
+        return self.aws.client("s3", configured[0] if configured else self._emulator_endpoint(), allow_emulator_credentials=True)
+
+    def destroy(self, log: Log) -> None:
+        """A preview's backend removed: its GraphQL endpoint, its tables (models and its copies of the app's own), its
+        user pool and its buckets, each found by the preview's own API id.
+
+        Only a preview is ever torn down here: a declared local environment is emptied with `ampflow clean` or
+        rebuilt with `ampflow force`, never destroyed.
+        """
+        if self.environment.preview is None:
+            super().destroy(log)
+            return
+        api_id = self.api_id()
+        endpoint = self._endpoint_state()
+        if endpoint.stop():
+            log(f"Stopped the GraphQL endpoint of {self.environment.name}")
+        shutil.rmtree(endpoint.state_dir, ignore_errors=True)
+        client = self.dynamodb_client()
+        for table in list_tables(client):
+            if belongs_to_api(table, api_id) or belongs_to_api_as_app_table(table, api_id):
+                delete_table(client, table)
+                log(f"Deleted table {table}")
+        pool = find_user_pool(self.cognito_client(), local_user_pool_name(api_id))
+        if pool is not None:
+            self.cognito_client().delete_user_pool(UserPoolId=pool)
+            log(f"Deleted user pool {local_user_pool_name(api_id)}")
+        s3 = self._s3()
+        own = local_bucket_name(api_id, "") + "-"  # amplify-<API id>-<bucket>: never another API id that starts alike
+        for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(own)]:
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                objects = [{"Key": o["Key"], "VersionId": o["VersionId"]} for o in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+                if objects:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+            s3.delete_bucket(Bucket=bucket)
+            log(f"Deleted bucket {bucket}")
 
     def graphql_endpoint(self, desired: DesiredBackend, pool: UserPoolRef | None, log: Log) -> RunningEndpoint | None:
         """The environment's GraphQL endpoint, serving the synthesized API (started, or restarted if it changed)."""

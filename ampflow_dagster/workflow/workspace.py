@@ -9,9 +9,10 @@ from typing import Iterator
 from ampflow_dagster.aws_errors import aws_failures
 from ampflow_dagster.errors import AmpflowError, DeploymentError
 from ampflow_dagster.environments import AmpflowConfig, Environment, load_config
-from ampflow_dagster.fingerprint import backend_fingerprint
+from ampflow_dagster.fingerprint import backend_fingerprint, tree_fingerprint
+from ampflow_dagster.previews import home_project, preview_project
 from ampflow_dagster.locks import exclusive_lock
-from ampflow_dagster.project import Project
+from ampflow_dagster.project import PreviewProject, Project
 from ampflow_dagster.synthesis.desired_state import DesiredBackend
 from ampflow_dagster.synthesis.runner import synthesize
 from ampflow_dagster.targets.aws import AwsSettings
@@ -30,15 +31,38 @@ class EnvironmentWorkspace:
     _fingerprint: str | None = None
 
     @classmethod
-    def open(cls, project: Project, environment_name: str, aws: AwsSettings, config: AmpflowConfig | None = None) -> EnvironmentWorkspace:
+    def open(
+        cls, project: Project, environment_name: str, aws: AwsSettings, config: AmpflowConfig | None = None, *, checkout: bool = True,
+    ) -> EnvironmentWorkspace:
+        """The environment of `project`; a preview's is its branch's worktree at the commit its record names.
+
+        `checkout=False` opens a preview on the app's own folder, without its worktree: for what needs only its
+        name and target (its teardown, its status).
+        """
         config = config or load_config(project)
         environment = config.environment(environment_name)
+        if environment.preview is not None:
+            project = preview_project(project, environment) if checkout else home_project(project)
         return cls(project, config, environment, target_for(project, environment, aws))
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            self._fingerprint = backend_fingerprint(self.project, self.environment)
+            if isinstance(self.project, PreviewProject):
+                self._fingerprint = tree_fingerprint(self._preview_tree(), self.environment)
+            else:
+                self._fingerprint = backend_fingerprint(self.project, self.environment)
         return self._fingerprint
+
+    def _preview_tree(self) -> str:
+        assert isinstance(self.project, PreviewProject)
+        if self.project.amplify_tree is None:
+            preview = self.environment.preview
+            raise DeploymentError(
+                f"Preview '{self.environment.name}': branch {preview.branch if preview else '?'} has no amplify/ folder at "
+                f"{self.project.commit[:12]}, so there is no backend to deploy.",
+                "Add amplify/ on the branch, or leave the branch out of [previews] branches in ampflow.toml.",
+            )
+        return self.project.amplify_tree
 
     def desired(self) -> DesiredBackend:
         identifier = self.target.backend_identifier(self.project.package_name())

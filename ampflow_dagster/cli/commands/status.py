@@ -3,6 +3,8 @@ stale, and its tables. It starts nothing: a local environment's tables are read 
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ampflow_dagster.cli.session import Session
@@ -10,7 +12,8 @@ from ampflow_dagster.errors import AmpflowError
 
 
 @click.command(help="The project's local servers (emulator, GraphQL endpoints) with ports and pids; per environment: "
-               "deployed and current fingerprints, stale assets, tables and item counts.")
+               "deployed and current fingerprints, stale assets, tables and item counts; then each branch preview with its branch, "
+               "commit and age.")
 @click.pass_obj
 def status(session: Session) -> None:
     from ampflow_dagster.defs.records import cached_desired, current_staleness, stale_asset_names
@@ -22,7 +25,7 @@ def status(session: Session) -> None:
     emulator_runs = any(server.name == "embedded emulator" for server in servers)
     show_servers(servers, split_services_note(AwsSettings()))
     config = session.config()
-    for environment in config.environments.values():
+    for environment in config.environments.values():  # the previews follow, from their branches
         state = current_staleness(session.instance(), session.project, environment.name, config)
         click.secho(f"{environment.name} ({environment.prefix}, target {environment.target}"
                     f"{', protected' if environment.protected else ''}"
@@ -46,6 +49,35 @@ def status(session: Session) -> None:
                 click.echo(f"  {name}: " + (f"{live.status}, {live.item_count} item(s)" if live else "MISSING"))
         except AmpflowError as error:
             click.echo(f"  tables: unavailable ([{error.code}] {error.message})")
+    show_previews(session, config)
+
+
+def show_previews(session: Session, config: Any) -> None:
+    """Each preview with its branch, the commit its runs build, its age, what it deployed, and when a gone one goes."""
+    import time
+
+    import dagster as dg
+
+    from ampflow_dagster.defs.records import latest_metadata
+    from ampflow_dagster.names import BACKEND_DEPLOYMENT
+    from ampflow_dagster.preview_registry import duration_text
+
+    if config.previews is None:
+        return
+    now = time.time()
+    click.secho(f"Previews ([previews] branches {', '.join(config.previews.branches)})", bold=True)
+    for name, environment in sorted(config.preview_environments.items()):
+        preview = environment.preview
+        deployed = latest_metadata(session.instance(), dg.AssetKey(BACKEND_DEPLOYMENT), name, environment.history_since)
+        commit = deployed.get("commit")
+        shown = f"deployed {str(commit)[:12]}" if commit else "not deployed yet"
+        click.echo(f"  {name}: branch {preview.branch} at {preview.commit[:12]}, added {duration_text(now - preview.created)} ago, {shown}")
+        if preview.gone_since is not None:
+            left = preview.gone_since + config.previews.keep_after_delete_seconds - now
+            click.echo(f"    its branch is gone ({duration_text(now - preview.gone_since)} ago): "
+                       + (f"torn down in {duration_text(left)}" if left > 0 else "torn down at the branch sensor's next tick"))
+    if not config.preview_environments:
+        click.echo("  none yet: the branch sensor adds one per matching branch (`ampflow ui` runs it)")
 
 
 def show_servers(servers: list, split_note: str | None) -> None:

@@ -80,6 +80,7 @@ def run_dagster_dev(session: Session, port: int) -> int:
     arguments = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
     arguments += ["-w", str(workspace)] if workspace.is_file() else ["-m", "ampflow_dagster.definitions"]
     environment = {**os.environ, PROJECT_ROOT_VARIABLE: str(session.project.root)}  # the code location loads this app
+    session.instance()  # its environments are partitions in the UI from the first page, before any sensor tick
     # A process group of its own: a terminal's Ctrl-C reaches ampflow, which passes it on once (a second
     # SIGINT would cut dagster dev's own shutdown short), and what dagster dev leaves is found by group.
     process = subprocess.Popen(arguments, cwd=session.project.root, env=environment, process_group=0)

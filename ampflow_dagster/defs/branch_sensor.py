@@ -1,0 +1,173 @@
+"""The branch sensor: a preview environment for each git branch [previews] names, made, kept current and torn down by itself.
+
+Each tick reads the matching branches and their amplify/ and seed trees with two git processes (branches.py),
+then, per branch: a new one is recorded, added as a partition and given a run of every asset; a branch whose
+amplify/ tree differs from what its preview deployed gets a full run, one whose seed tree alone differs a
+reseed. A preview whose branch is gone waits `keep_after_delete`, then the destroy job tears it down and
+removes its partition. A preview's fingerprints are its trees: a tick over unchanged branches reads no file
+and starts no Node.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from ampflow_dagster.branches import PREVIEW_PREFIX, BranchTip, matching_branches
+from ampflow_dagster.defs.partitions import ENVIRONMENTS, Blueprint
+from ampflow_dagster.defs.records import FINGERPRINT_KEY, SEED_TREE_KEY, latest_metadata
+from ampflow_dagster.defs.resources import AmplifyAppResource
+from ampflow_dagster.defs.sensors import AUTOMATED_DEPLOYMENT, TRIGGER_TAG, run_in_progress
+from ampflow_dagster.environments import AmpflowConfig, Environment
+from ampflow_dagster.fingerprint import tree_fingerprint
+from ampflow_dagster.names import BACKEND_DEPLOYMENT, DEPLOYMENT_CHAIN, DESTROY_JOB, RECONCILE_JOB
+from ampflow_dagster.preview_registry import Preview, duration_text, save_preview
+
+BRANCH_TAG = "ampflow/branch"
+COMMIT_TAG = "ampflow/commit"
+SENSOR_NAME = "preview_branch_sensor"
+
+
+@dataclass
+class Tick:
+    """What one tick decided: partitions to add and delete, runs to request, and a line per branch for the UI."""
+
+    added: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    runs: list[dg.RunRequest] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def result(self) -> dg.SensorResult:
+        return dg.SensorResult(
+            run_requests=self.runs,
+            dynamic_partitions_requests=[
+                *([dg.AddDynamicPartitionsRequest(ENVIRONMENTS, self.added)] if self.added else []),
+                *([dg.DeleteDynamicPartitionsRequest(ENVIRONMENTS, self.deleted)] if self.deleted else []),
+            ],
+            skip_reason=None if self.runs or self.added or self.deleted else "; ".join(self.notes) or "No branch matches [previews]",
+        )
+
+
+def build_branch_sensor(blueprint: Blueprint, jobs: list[Any]) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=SENSOR_NAME,
+        jobs=jobs,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="[previews]: gives each matching git branch a preview environment (a partition) deployed and seeded from "
+        "the branch tip, redeploys or reseeds it when the branch's amplify/ or seed tree changes, and tears it down "
+        "keep_after_delete after the branch is gone.",
+    )
+    def preview_branch_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource) -> dg.SensorResult | dg.SkipReason:
+        config = amplify_app.config()
+        if config.previews is None:
+            return dg.SkipReason("No [previews] in ampflow.toml: no branch gets a preview environment.")
+        return preview_tick(context.instance, amplify_app, config, blueprint, time.time()).result()
+
+    return preview_branch_sensor
+
+
+def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, config: AmpflowConfig, blueprint: Blueprint,
+                 now: float) -> Tick:
+    settings = config.previews
+    assert settings is not None
+    project = amplify_app.project()
+    tick = Tick()
+    partitions = set(instance.get_dynamic_partitions(ENVIRONMENTS))
+    tick.added += [name for name in config.environments if name not in partitions]
+    registered = {name: environment.preview for name, environment in config.preview_environments.items() if environment.preview}
+    tips = {tip.environment: tip for tip in matching_branches(project.root, settings)}
+    for name, tip in tips.items():
+        if name in config.environments:
+            tick.notes.append(f"{tip.branch}: its preview would be named {name}, a declared environment; rename one of them")
+            continue
+        preview = registered.get(name)
+        if preview is None or preview.branch != tip.branch:
+            preview = Preview(name, tip.branch, tip.commit, created=now)
+            save_preview(project.state_dir, preview)
+            tick.added.append(name)
+            tick.runs.append(_run(preview, tip, _all_assets(blueprint), "new branch", deploy=True))
+            tick.notes.append(f"{tip.branch}: new preview {name} at {tip.commit[:12]}")
+            continue
+        if name not in partitions:
+            tick.added.append(name)  # recorded, but not in this instance yet (a new instance, or a lost partition)
+        if preview.gone_since is not None or name not in partitions:  # back, or new here: look at its history again
+            preview = preview.moved_to(preview.commit)
+            save_preview(project.state_dir, preview)
+        _keep_current(instance, project.state_dir, config.environment(name), preview, tip, blueprint, tick)
+    for name, preview in registered.items():
+        if name not in tips and name not in config.environments:
+            _tear_down_when_due(instance, project.state_dir, preview, settings.keep_after_delete_seconds, now, tick)
+    known = set(config.environments) | set(registered) | set(tips)
+    tick.deleted += sorted(key for key in partitions if key not in known and key.startswith(PREVIEW_PREFIX))
+    return tick
+
+
+def _keep_current(instance: dg.DagsterInstance, state_dir: Any, environment: Environment, preview: Preview, tip: BranchTip,
+                  blueprint: Blueprint, tick: Tick) -> None:
+    """A run for what of the preview its branch tip changed: everything for amplify/, the seeded assets for seeds."""
+    name = preview.environment
+    if preview.current_at == tip.commit:  # the common tick: nothing new on the branch since it was found current
+        tick.notes.append(f"{tip.branch}: {name} is current at {tip.commit[:12]}")
+        return
+    busy = run_in_progress(instance, name)
+    if busy:
+        tick.notes.append(f"{tip.branch}: run {busy.run_id[:8]} of {name} is in progress; checking again after it")
+        return
+    if tip.amplify_tree is None:
+        tick.notes.append(f"{tip.branch}: no amplify/ at {tip.commit[:12]}, nothing to deploy for {name}")
+        return
+    since = environment.history_since
+    deployed = latest_metadata(instance, dg.AssetKey(BACKEND_DEPLOYMENT), name, since).get(FINGERPRINT_KEY)
+    if deployed != tree_fingerprint(tip.amplify_tree, environment):
+        stale, reason, deploy = _all_assets(blueprint), "amplify/ changed", True
+    else:
+        seeded = [asset for asset in blueprint.seeded_assets
+                  if latest_metadata(instance, dg.AssetKey(asset), name, since).get(SEED_TREE_KEY) != (tip.seed_tree or "none")]
+        stale, reason, deploy = seeded, "seed data changed", False
+    if not stale:
+        save_preview(state_dir, preview.current(tip.commit))
+        tick.notes.append(f"{tip.branch}: {name} is current at {tip.commit[:12]}")
+        return
+    if preview.commit != tip.commit:
+        save_preview(state_dir, preview.moved_to(tip.commit))  # the next run (and every step of it) builds this commit
+    tick.runs.append(_run(preview, tip, stale, reason, deploy))
+    tick.notes.append(f"{tip.branch}: {reason} at {tip.commit[:12]} -> {', '.join(stale)} of {name}")
+
+
+def _tear_down_when_due(instance: dg.DagsterInstance, state_dir: Any, preview: Preview, keep: int, now: float, tick: Tick) -> None:
+    gone = preview.gone(now)
+    if gone != preview:
+        save_preview(state_dir, gone)
+    assert gone.gone_since is not None
+    left = gone.gone_since + keep - now
+    if left > 0:
+        tick.notes.append(f"{preview.branch} is gone: {preview.environment} is torn down in {duration_text(left)}")
+        return
+    if run_in_progress(instance, preview.environment):
+        tick.notes.append(f"{preview.branch} is gone: {preview.environment} is torn down after its run in progress")
+        return
+    tick.runs.append(dg.RunRequest(
+        run_key=f"{preview.environment}-{int(preview.created)}-teardown", job_name=DESTROY_JOB, partition_key=preview.environment,
+        tags={BRANCH_TAG: preview.branch, COMMIT_TAG: preview.commit, TRIGGER_TAG: SENSOR_NAME},
+    ))
+    tick.notes.append(f"{preview.branch} is gone: tearing down {preview.environment}")
+
+
+def _run(preview: Preview, tip: BranchTip, assets: list[str], reason: str, deploy: bool) -> dg.RunRequest:
+    """A run of `assets` for the preview at the branch tip; its key is the commit's, so a failing commit is not retried."""
+    return dg.RunRequest(
+        run_key=f"{preview.environment}-{int(preview.created)}-{tip.commit[:12]}-{'deploy' if deploy else 'seed'}",
+        job_name=RECONCILE_JOB,
+        partition_key=preview.environment,
+        asset_selection=[dg.AssetKey(name) for name in assets],
+        run_config=AUTOMATED_DEPLOYMENT if deploy else {},
+        tags={BRANCH_TAG: tip.branch, COMMIT_TAG: tip.commit, TRIGGER_TAG: SENSOR_NAME, "ampflow/reason": reason},
+    )
+
+
+def _all_assets(blueprint: Blueprint) -> list[str]:
+    return [*DEPLOYMENT_CHAIN, *blueprint.seeded_assets]
