@@ -17,12 +17,14 @@ import dagster as dg
 import pytest
 
 from ampflow_dagster.branches import preview_environment
-from ampflow_dagster.defs.partitions import ENVIRONMENTS
+from ampflow_dagster.defs.partitions import ENVIRONMENTS, register_environments
+from ampflow_dagster.environments import load_config
 from ampflow_dagster.preview_checkout import checkout_dir
+from ampflow_dagster.preview_registry import Preview, registered_previews, save_preview
 
 from branched_app import ADD_TAG, DROP_NOTE, NEW_INDEX, RESOURCE, branched_repository, commit_on, git, replace_in, user_checkout
 from cli import ampflow, quiet_dagster_home
-from conftest import App, materialized
+from conftest import App, copy_fixture, materialized
 
 
 @pytest.fixture
@@ -169,3 +171,19 @@ def test_each_branch_gets_its_own_seeded_preview_and_a_deleted_branch_is_torn_do
     worktrees = {Path(line.split()[0]) for line in git(root, "worktree", "list").splitlines()}
     assert worktrees == {root, *(checkout_dir(app.project, names[branch]) for branch in (ADD_TAG, NEW_INDEX))}
     assert user_checkout(root) == before
+
+
+def test_the_change_sensor_keeps_preview_partitions_in_line_with_their_records(tmp_path: Path) -> None:
+    """A recorded preview new to an instance is added and looked at again; a preview partition with no record goes."""
+    project = copy_fixture("branches", tmp_path / "app").root
+    app = App(project)
+    recorded = Preview(preview_environment(ADD_TAG), ADD_TAG, "a" * 40, created=time.time(), current_at="a" * 40)
+    save_preview(app.project.state_dir, recorded)
+    with dg.instance_for_test() as fresh:
+        fresh.add_dynamic_partitions(ENVIRONMENTS, ["p-old-1234", "staging-by-hand"])  # a forgotten preview; one a person added
+        added = register_environments(fresh, load_config(app.project), prune=True)
+        assert added == ["development", "production", recorded.environment]
+        assert set(fresh.get_dynamic_partitions(ENVIRONMENTS)) == {
+            "development", "production", recorded.environment, "staging-by-hand"}
+    (again,) = registered_previews(app.project.state_dir).values()
+    assert again.current_at is None and again.commit == recorded.commit  # the new instance has no history of it

@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-from ampflow_dagster.branches import PREVIEW_PREFIX, BranchTip, matching_branches
+from ampflow_dagster.branches import BranchTip, matching_branches
 from ampflow_dagster.defs.partitions import ENVIRONMENTS, Blueprint
 from ampflow_dagster.defs.records import FINGERPRINT_KEY, SEED_TREE_KEY, latest_metadata
 from ampflow_dagster.defs.resources import AmplifyAppResource
@@ -33,21 +33,21 @@ SENSOR_NAME = "preview_branch_sensor"
 
 @dataclass
 class Tick:
-    """What one tick decided: partitions to add and delete, runs to request, and a line per branch for the UI."""
+    """What one tick decided: partitions to add (new previews), runs to request, and a line per branch for the UI.
+
+    It reads no partition: the change sensor's tick keeps the instance's partitions in line with the recorded
+    previews (see register_environments), so a steady tick costs the git plumbing and little more.
+    """
 
     added: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
     runs: list[dg.RunRequest] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def result(self) -> dg.SensorResult:
         return dg.SensorResult(
             run_requests=self.runs,
-            dynamic_partitions_requests=[
-                *([dg.AddDynamicPartitionsRequest(ENVIRONMENTS, self.added)] if self.added else []),
-                *([dg.DeleteDynamicPartitionsRequest(ENVIRONMENTS, self.deleted)] if self.deleted else []),
-            ],
-            skip_reason=None if self.runs or self.added or self.deleted else "; ".join(self.notes) or "No branch matches [previews]",
+            dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(ENVIRONMENTS, self.added)] if self.added else [],
+            skip_reason=None if self.runs or self.added else "; ".join(self.notes) or "No branch matches [previews]",
         )
 
 
@@ -76,8 +76,6 @@ def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, 
     assert settings is not None
     project = amplify_app.project()
     tick = Tick()
-    partitions = set(instance.get_dynamic_partitions(ENVIRONMENTS))
-    tick.added += [name for name in config.environments if name not in partitions]
     registered = {name: environment.preview for name, environment in config.preview_environments.items() if environment.preview}
     tips = {tip.environment: tip for tip in matching_branches(project.root, settings)}
     for name, tip in tips.items():
@@ -92,17 +90,13 @@ def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, 
             tick.runs.append(_run(preview, tip, _all_assets(blueprint), "new branch", deploy=True))
             tick.notes.append(f"{tip.branch}: new preview {name} at {tip.commit[:12]}")
             continue
-        if name not in partitions:
-            tick.added.append(name)  # recorded, but not in this instance yet (a new instance, or a lost partition)
-        if preview.gone_since is not None or name not in partitions:  # back, or new here: look at its history again
+        if preview.gone_since is not None:  # its branch is back: look at its history again
             preview = preview.moved_to(preview.commit)
             save_preview(project.state_dir, preview)
         _keep_current(instance, project.state_dir, config.environment(name), preview, tip, blueprint, tick)
     for name, preview in registered.items():
         if name not in tips and name not in config.environments:
             _tear_down_when_due(instance, project.state_dir, preview, settings.keep_after_delete_seconds, now, tick)
-    known = set(config.environments) | set(registered) | set(tips)
-    tick.deleted += sorted(key for key in partitions if key not in known and key.startswith(PREVIEW_PREFIX))
     return tick
 
 

@@ -44,7 +44,7 @@ def build_change_sensor(blueprint: Blueprint, selection: dg.AssetSelection) -> d
     def amplify_change_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource):
         project = amplify_app.project()
         config = amplify_app.config()
-        register_environments(context.instance, config)
+        register_environments(context.instance, config, prune=True)  # the branch sensor's previews too
         cache = digest_cache(project)
         checked, requests = [], []
         for environment in config.environments.values():
