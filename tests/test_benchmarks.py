@@ -21,7 +21,7 @@ def test_the_benchmark_suite_runs_at_small_size(tmp_path: Path) -> None:
     assert finished.returncode == 0, finished.stdout + finished.stderr
     for title in ("Change detection", "Seeding 500", "with 20 ms", "peak memory", "`ampflow dev` when everything", "Verifying 10 tables",
                   "The local GraphQL endpoint", "Subscriptions and JS handlers",
-                  "preview branches' trees"):
+                  "The branch sensor's tick over 10 current previews", "its preview deployed and seeded"):
         assert title in finished.stdout, f"{title!r} missing from:\n{finished.stdout}"
     text = report.read_text()
     assert "| benchmark | ratio | target | met |" in text and "./scripts/benchmark --markdown docs/benchmarks.md" in text
