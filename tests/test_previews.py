@@ -170,6 +170,15 @@ def test_each_branch_gets_its_own_seeded_preview_and_a_deleted_branch_is_torn_do
     assert sorted(item["content"] for item in app.items("development", "Todo")) == ["[DEV] Buy milk", "[DEV] Read the Amplify docs"]
     worktrees = {Path(line.split()[0]) for line in git(root, "worktree", "list").splitlines()}
     assert worktrees == {root, *(checkout_dir(app.project, names[branch]) for branch in (ADD_TAG, NEW_INDEX))}
+
+    # The same branch made again, at the same commit: a new preview, deployed and seeded afresh (Dagster keeps the
+    # torn-down preview's history with its partition key; none of it passes for this one's).
+    git(root, "branch", DROP_NOTE, str(due.run_requests[0].tags["ampflow/commit"]))
+    again = tick(app, instance)
+    assert requested(again) == {names[DROP_NOTE]: everything}
+    result = run(app, instance, again.run_requests[0])
+    assert materialized(result)["backend_deployment"]["deployment"] == "deployed"
+    assert set(preview_tables(app, names[DROP_NOTE])) == {"Todo"} and len(app.items(names[DROP_NOTE], "Todo")) == 2
     assert user_checkout(root) == before
 
 
