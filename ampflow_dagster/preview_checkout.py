@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ampflow_dagster.branches import BranchTip, git
 from ampflow_dagster.errors import DeploymentError
+from ampflow_dagster.locks import exclusive_lock
 from ampflow_dagster.project import Project
 
 LOCKFILES = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
@@ -26,13 +27,15 @@ def checkout_dir(project: Project, environment: str) -> Path:
 def preview_checkout(project: Project, tip: BranchTip) -> Path:
     """The folder holding `tip`'s files for its preview, made or moved to the tip, with packages to synthesize with."""
     folder = checkout_dir(project, tip.environment)
-    if not (folder / ".git").exists():
-        shutil.rmtree(folder, ignore_errors=True)  # a half-made one
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        _git(project.root, "worktree", "add", "--detach", "--quiet", str(folder), tip.commit)
-    elif _git(folder, "rev-parse", "HEAD").strip() != tip.commit:
-        _git(folder, "checkout", "--detach", "--quiet", "--force", tip.commit)
-    _packages(project, folder, tip)
+    # A run's steps run side by side, each opening the preview: one makes or moves the worktree, the others wait.
+    with exclusive_lock(folder.parent / "checkout.lock"):
+        if not (folder / ".git").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a half-made one
+            _git(project.root, "worktree", "prune")  # and git's note of it
+            _git(project.root, "worktree", "add", "--detach", "--quiet", str(folder), tip.commit)
+        elif _git(folder, "rev-parse", "HEAD").strip() != tip.commit:
+            _git(folder, "checkout", "--detach", "--quiet", "--force", tip.commit)
+        _packages(project, folder, tip)
     return folder
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -34,9 +33,6 @@ class Preview:
 
     def gone(self, now: float) -> Preview:
         return self if self.gone_since is not None else replace(self, gone_since=now)
-
-    def age(self, now: float | None = None) -> float:
-        return (now if now is not None else time.time()) - self.created
 
 
 def previews_dir(state_dir: Path) -> Path:

@@ -13,7 +13,8 @@ import shutil
 from typing import TYPE_CHECKING
 
 from ampflow_dagster.branches import BranchTip, tree_ids
-from ampflow_dagster.environments import Environment, load_config
+from ampflow_dagster.environments import Environment
+from ampflow_dagster.preview_config import PreviewSettings
 from ampflow_dagster.preview_checkout import preview_checkout, remove_preview_checkout
 from ampflow_dagster.preview_registry import forget_preview, previews_dir
 from ampflow_dagster.project import PreviewProject, Project
@@ -28,12 +29,11 @@ def home_project(project: Project) -> Project:
     return Project(project.config_file.parent)
 
 
-def preview_project(project: Project, environment: Environment) -> PreviewProject:
+def preview_project(project: Project, environment: Environment, settings: PreviewSettings | None) -> PreviewProject:
     """The preview's worktree, moved to the commit its record names, as the project its runs build and seed."""
     preview = environment.preview
     assert preview is not None, f"{environment.name} is not a preview"
     home = home_project(project)
-    settings = load_config(home).previews
     seed_from = settings.seed_from if settings else "development"
     folder = preview_checkout(home, BranchTip(preview.branch, preview.commit, None, None))
     paths = [f"{preview.commit}:amplify", f"{preview.commit}:seed_data/{seed_from}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,9 @@ def test_a_preview_checkout_holds_its_branch_tip_and_moves_with_it(repository: P
     (repository / "amplify" / "backend.ts").write_text("// edited, not committed\n")
     before = user_checkout_state(repository)
     (moved,) = matching_branches(repository, settings)
-    assert preview_checkout(project, moved) == folder and git(folder, "rev-parse", "HEAD") == moved.commit
+    with ThreadPoolExecutor(4) as pool:  # a run's steps open the preview side by side: one moves it, the others wait
+        opened = list(pool.map(lambda _: preview_checkout(project, moved), range(4)))
+    assert opened == [folder] * 4 and git(folder, "rev-parse", "HEAD") == moved.commit
     assert (folder / "amplify" / "data" / "resource.ts").read_text() == "// another index\n"
     assert user_checkout_state(repository) == before
 

@@ -42,7 +42,7 @@ class EnvironmentWorkspace:
         config = config or load_config(project)
         environment = config.environment(environment_name)
         if environment.preview is not None:
-            project = preview_project(project, environment) if checkout else home_project(project)
+            project = preview_project(project, environment, config.previews) if checkout else home_project(project)
         return cls(project, config, environment, target_for(project, environment, aws))
 
     def fingerprint(self) -> str:
