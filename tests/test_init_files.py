@@ -19,6 +19,7 @@ from ampflow_dagster.adoption.project_files import write_new_file
 from ampflow_dagster.adoption.seed_examples import ExistingSeeds, seed_examples
 from ampflow_dagster.environments import DEFAULT_ENVIRONMENTS, ReconciliationSettings, load_config
 from ampflow_dagster.errors import ConfigurationError
+from ampflow_dagster.preview_config import PreviewSettings
 from ampflow_dagster.project import Project
 from ampflow_dagster.seeding.label_fields import choose_label_field
 from ampflow_dagster.seeding.model_schema import model_schemas
@@ -79,6 +80,10 @@ def test_init_writes_a_config_that_loads_with_each_models_label_field_and_why(sa
     assert "\n# [reconciliation]\n# environment = \"production\"\n# cron = \"0 3 * * *\"\n# timezone = \"UTC\"\n" in text
     assert {model: choice.field for model, choice in report.labels.items()} == {model: config.models[model].label_field for model in SAMPLE_MODELS}
     assert report.left_alone == [] and report.notes == []
+    assert config.previews is None
+    previews = text[text.index("# [previews]"):]
+    sample.config_file.write_text(text.replace(previews, "".join(line.removeprefix("# ") + "\n" for line in previews.splitlines())))
+    assert load_config(sample).previews == PreviewSettings(branches=("feature/*", "fix/*"))  # its example, uncommented, loads
 
 
 def test_init_examples_pass_seed_validation_and_form_one_graph(sample: Project) -> None:

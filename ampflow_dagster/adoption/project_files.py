@@ -157,6 +157,14 @@ def ampflow_toml(
         f"# environment = {_toml_value(defaults.environment)}",
         f"# cron = {_toml_value(defaults.cron)}",
         f"# timezone = {_toml_value(defaults.timezone)}",
+        "",
+        "# A preview environment for each git branch that matches: deployed from the branch's own",
+        "# amplify/, seeded from seed_data/<seed_from>/ at its commit, torn down after its branch is gone.",
+        "# [previews]",
+        '# branches = ["feature/*", "fix/*"]',
+        '# seed_from = "development"',
+        '# prefix = "[{branch}]"',
+        '# keep_after_delete = "1d"',
     ]
     return "\n".join(lines) + "\n"
 
