@@ -18,7 +18,7 @@ from ampflow_dagster.preview_checkout import checkout_dir
 from ampflow_dagster.project import Project
 from ampflow_dagster.targets.emulator import EmbeddedEmulator
 
-from branched_app import ADD_TAG, DROP_NOTE, NEW_INDEX, branched_repository, commit_on, git, user_checkout
+from branched_app import ADD_TAG, DROP_NOTE, NEW_INDEX, RESOURCE, branched_repository, commit_on, git, replace_in, user_checkout
 from conftest import REPO, App
 from dagster_ui import CHROMIUM, CHROMIUM_FLAGS, DagsterUI, dagster_dev, processes_with, wait_for
 
@@ -27,6 +27,7 @@ query Partitions($key: AssetKeyInput!) {
   assetNodeOrError(assetKey: $key) { ... on AssetNode { partitionKeysByDimension { partitionKeys } } }
 }"""
 SENSOR = "preview_branch_sensor"
+EVERYTHING = {"backend_deployment", "verified_tables", "api_client", "seeded_todo", "seeded_note"}
 
 
 def partitions(ui: DagsterUI) -> set[str]:
@@ -59,6 +60,7 @@ def test_the_daemon_makes_follows_and_removes_each_branch_preview(tmp_path: Path
         with dagster_dev(root, home) as ui:
             for branch, name in names.items():
                 (run,) = finished(ui, name, 1)
+                assert {key["path"][0] for key in run["assetSelection"]} == EVERYTHING
                 tags = {tag["key"]: tag["value"] for tag in run["tags"]}
                 assert (tags["ampflow/branch"], tags["ampflow/commit"]) == (branch, git(root, "rev-parse", branch))
                 deployed = ui.latest_metadata("backend_deployment", name)
@@ -68,17 +70,20 @@ def test_the_daemon_makes_follows_and_removes_each_branch_preview(tmp_path: Path
             ui.wait_until_idle()
             assert {item["content"] for item in app.items(names[NEW_INDEX], "Todo")} == {
                 "[fix/todo-index] Buy milk", "[fix/todo-index] Read the Amplify docs"}
+            (deployed_main,) = wait_for(lambda: ui.runs(dagster__partition="development"), 120, "the change sensor's run")
+            ui.wait_for_run(deployed_main["runId"])
             development = ui.latest_metadata("backend_deployment", "development")  # the change sensor's, from main
 
             screenshot_partitions(ui, tmp_path / "ui-previews.png", names[ADD_TAG])
 
-            # A seed edit committed on one branch reseeds that preview only.
-            commit_on(root, NEW_INDEX, "a todo", lambda folder: (folder / "seed_data/development/Todo.jsonl").write_text(
-                (folder / "seed_data/development/Todo.jsonl").read_text() + '{"id": "t3", "content": "More", "status": "open"}\n'))
-            runs = finished(ui, names[NEW_INDEX], 2)
-            assert {key["path"][0] for key in runs[0]["assetSelection"]} == {"seeded_todo", "seeded_note"}
-            assert len(app.items(names[NEW_INDEX], "Todo")) == 3
-            assert len(preview_runs(ui, names[ADD_TAG])) == 1 and len(preview_runs(ui, names[DROP_NOTE])) == 1
+            # A schema change committed on one branch redeploys that preview only.
+            commit = commit_on(root, ADD_TAG, "a field", lambda folder: replace_in(
+                folder / RESOURCE, "name: a.string().required()", "name: a.string().required(), color: a.string()"))
+            runs = finished(ui, names[ADD_TAG], 2)
+            assert {key["path"][0] for key in runs[0]["assetSelection"]} == EVERYTHING
+            redeployed = ui.latest_metadata("backend_deployment", names[ADD_TAG])
+            assert redeployed["commit"] == commit and redeployed["deployment"] == "deployed"
+            assert len(preview_runs(ui, names[NEW_INDEX])) == 1 and len(preview_runs(ui, names[DROP_NOTE])) == 1
 
             # A deleted branch's preview goes, and its partition with it.
             git(root, "branch", "-D", DROP_NOTE)
