@@ -50,6 +50,8 @@ def preview_environment(branch: str) -> str:
 
 def matching_branches(root: Path, settings: PreviewSettings) -> list[BranchTip]:
     """Every branch of the repository at `root` that `settings` gives a preview, with its trees."""
+    if not settings.branches:
+        return []  # no [previews] any more: no branch gets one, and git is not asked
     refs = ["refs/heads"] + (["refs/remotes"] if settings.remote else [])
     listed = git(root, "for-each-ref", "--format=%(refname)%00%(objectname)", *refs)
     tips: list[tuple[str, str]] = []

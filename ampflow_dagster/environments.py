@@ -187,9 +187,12 @@ def load_config(project: Project) -> AmpflowConfig:
 
 
 def _preview_environments(home: Project, settings: PreviewSettings | None, declared: dict[str, Environment]) -> dict[str, Environment]:
-    """The previews the branch sensor recorded, as environments: unprotected, named and prefixed after their branch."""
-    if settings is None:
-        return {}
+    """The previews the branch sensor recorded, as environments: unprotected, named and prefixed after their branch.
+
+    Without [previews] any more, recorded previews stay environments (their backends exist) until the branch
+    sensor has torn them down, as it does a preview whose branch is gone.
+    """
+    settings = settings or PreviewSettings(branches=())
     return {
         name: Environment(
             name=name, prefix=settings.prefix_for(preview.branch), target=settings.target, automated_deploys=True,

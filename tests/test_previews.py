@@ -17,7 +17,9 @@ import dagster as dg
 import pytest
 
 from ampflow_dagster.branches import preview_environment
-from ampflow_dagster.defs.partitions import ENVIRONMENTS, register_environments
+from ampflow_dagster.defs.branch_sensor import preview_tick
+from ampflow_dagster.defs.partitions import ENVIRONMENTS, Blueprint, register_environments
+from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.environments import load_config
 from ampflow_dagster.preview_checkout import checkout_dir
 from ampflow_dagster.preview_registry import Preview, registered_previews, save_preview
@@ -196,3 +198,20 @@ def test_the_change_sensor_keeps_preview_partitions_in_line_with_their_records(t
             "development", "production", recorded.environment, "staging-by-hand"}
     (again,) = registered_previews(app.project.state_dir).values()
     assert again.current_at is None and again.commit == recorded.commit  # the new instance has no history of it
+
+
+def test_previews_outlive_their_configuration_until_they_are_torn_down(tmp_path: Path) -> None:
+    """[previews] removed: the recorded previews stay environments (their backends exist) and go as gone branches do."""
+    app = App(copy_fixture("branches", tmp_path / "app").root)
+    instance = dg.DagsterInstance.ephemeral()
+    text = app.project.config_file.read_text()
+    app.project.config_file.write_text(text[:text.index("[previews]")])
+    recorded = Preview(preview_environment(ADD_TAG), ADD_TAG, "a" * 40, created=time.time())
+    save_preview(app.project.state_dir, recorded)
+    config = load_config(app.project)
+    assert config.previews is None and config.environment(recorded.environment).preview == recorded
+    resource, blueprint = AmplifyAppResource(project_root=str(app.root)), Blueprint.of(app.project)
+    now = time.time()
+    assert preview_tick(instance, resource, config, blueprint, now).runs == []  # gone from now: kept a day
+    later = preview_tick(instance, resource, load_config(app.project), blueprint, now + 86_401)
+    assert [(run.job_name, run.partition_key) for run in later.runs] == [("amplify_destroy", recorded.environment)]

@@ -24,6 +24,7 @@ from ampflow_dagster.defs.sensors import AUTOMATED_DEPLOYMENT, TRIGGER_TAG, run_
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.fingerprint import tree_fingerprint
 from ampflow_dagster.names import BACKEND_DEPLOYMENT, DEPLOYMENT_CHAIN, DESTROY_JOB, RECONCILE_JOB
+from ampflow_dagster.preview_config import PreviewSettings
 from ampflow_dagster.preview_registry import Preview, duration_text, save_preview
 
 BRANCH_TAG = "ampflow/branch"
@@ -63,7 +64,7 @@ def build_branch_sensor(blueprint: Blueprint, jobs: list[Any]) -> dg.SensorDefin
     )
     def preview_branch_sensor(context: dg.SensorEvaluationContext, amplify_app: AmplifyAppResource) -> dg.SensorResult | dg.SkipReason:
         config = amplify_app.config()
-        if config.previews is None:
+        if config.previews is None and not config.preview_environments:
             return dg.SkipReason("No [previews] in ampflow.toml: no branch gets a preview environment.")
         return preview_tick(context.instance, amplify_app, config, blueprint, time.time()).result()
 
@@ -72,8 +73,7 @@ def build_branch_sensor(blueprint: Blueprint, jobs: list[Any]) -> dg.SensorDefin
 
 def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, config: AmpflowConfig, blueprint: Blueprint,
                  now: float) -> Tick:
-    settings = config.previews
-    assert settings is not None
+    settings = config.previews or PreviewSettings(branches=())  # [previews] removed: every preview's branch is gone
     project = amplify_app.project()
     tick = Tick()
     registered = {name: environment.preview for name, environment in config.preview_environments.items() if environment.preview}

@@ -60,12 +60,15 @@ def show_previews(session: Session, config: Any) -> None:
 
     from ampflow_dagster.defs.records import latest_metadata
     from ampflow_dagster.names import BACKEND_DEPLOYMENT
+    from ampflow_dagster.preview_config import PreviewSettings
     from ampflow_dagster.preview_registry import duration_text
 
-    if config.previews is None:
+    if config.previews is None and not config.preview_environments:
         return
+    settings = config.previews or PreviewSettings(branches=())
     now = time.time()
-    click.secho(f"Previews ([previews] branches {', '.join(config.previews.branches)})", bold=True)
+    click.secho(f"Previews ([previews] branches {', '.join(settings.branches)})" if config.previews
+                else "Previews (no [previews] any more: each is torn down as if its branch were gone)", bold=True)
     for name, environment in sorted(config.preview_environments.items()):
         preview = environment.preview
         deployed = latest_metadata(session.instance(), dg.AssetKey(BACKEND_DEPLOYMENT), name, environment.history_since)
@@ -73,7 +76,7 @@ def show_previews(session: Session, config: Any) -> None:
         shown = f"deployed {str(commit)[:12]}" if commit else "not deployed yet"
         click.echo(f"  {name}: branch {preview.branch} at {preview.commit[:12]}, added {duration_text(now - preview.created)} ago, {shown}")
         if preview.gone_since is not None:
-            left = preview.gone_since + config.previews.keep_after_delete_seconds - now
+            left = preview.gone_since + settings.keep_after_delete_seconds - now
             click.echo(f"    its branch is gone ({duration_text(now - preview.gone_since)} ago): "
                        + (f"torn down in {duration_text(left)}" if left > 0 else "torn down at the branch sensor's next tick"))
     if not config.preview_environments:
