@@ -215,3 +215,22 @@ def test_previews_outlive_their_configuration_until_they_are_torn_down(tmp_path:
     assert preview_tick(instance, resource, config, blueprint, now).runs == []  # gone from now: kept a day
     later = preview_tick(instance, resource, load_config(app.project), blueprint, now + 86_401)
     assert [(run.job_name, run.partition_key) for run in later.runs] == [("amplify_destroy", recorded.environment)]
+
+
+def test_a_preview_whose_runs_keep_failing_is_tried_three_times_per_commit(tmp_path: Path) -> None:
+    app = App(branched_repository(tmp_path / "app"))
+    instance = dg.DagsterInstance.ephemeral()
+    resource, blueprint = AmplifyAppResource(project_root=str(app.root)), Blueprint.of(app.project)
+
+    def runs() -> dict[str, dg.RunRequest]:
+        tick = preview_tick(instance, resource, load_config(app.project), blueprint, time.time())
+        return {run.tags["ampflow/branch"]: run for run in tick.runs}
+
+    first = runs()[ADD_TAG]
+    for attempt in range(1, 4):
+        instance.add_run(dg.DagsterRun(job_name="amplify_reconcile", status=dg.DagsterRunStatus.FAILURE, tags=first.tags))
+        again = runs()
+        if attempt < 3:
+            assert again[ADD_TAG].run_key == first.run_key.removesuffix("-0") + f"-{attempt}"  # a new key: Dagster runs it
+        else:
+            assert ADD_TAG not in again and NEW_INDEX in again  # given up on this commit; the other previews go on

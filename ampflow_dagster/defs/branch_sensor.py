@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,7 +21,7 @@ from ampflow_dagster.branches import BranchTip, matching_branches
 from ampflow_dagster.defs.partitions import ENVIRONMENTS, Blueprint
 from ampflow_dagster.defs.records import FINGERPRINT_KEY, SEED_TREE_KEY, latest_metadata
 from ampflow_dagster.defs.resources import AmplifyAppResource
-from ampflow_dagster.defs.sensors import AUTOMATED_DEPLOYMENT, TRIGGER_TAG, run_in_progress
+from ampflow_dagster.defs.sensors import AUTOMATED_DEPLOYMENT, CHANGE_TAG, MAX_ATTEMPTS, TRIGGER_TAG, failed_attempts, run_in_progress
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.fingerprint import tree_fingerprint
 from ampflow_dagster.names import BACKEND_DEPLOYMENT, DEPLOYMENT_CHAIN, DESTROY_JOB, RECONCILE_JOB
@@ -100,7 +101,7 @@ def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, 
     return tick
 
 
-def _keep_current(instance: dg.DagsterInstance, state_dir: Any, environment: Environment, preview: Preview, tip: BranchTip,
+def _keep_current(instance: dg.DagsterInstance, state_dir: Path, environment: Environment, preview: Preview, tip: BranchTip,
                   blueprint: Blueprint, tick: Tick) -> None:
     """A run for what of the preview its branch tip changed: everything for amplify/, the seeded assets for seeds."""
     name = preview.environment
@@ -128,11 +129,15 @@ def _keep_current(instance: dg.DagsterInstance, state_dir: Any, environment: Env
         return
     if preview.commit != tip.commit:
         save_preview(state_dir, preview.moved_to(tip.commit))  # the next run (and every step of it) builds this commit
-    tick.runs.append(_run(preview, tip, stale, reason, deploy))
+    attempts = failed_attempts(instance, _change(preview, tip, deploy))
+    if attempts >= MAX_ATTEMPTS:
+        tick.notes.append(f"{tip.branch}: {name} failed {attempts} times at {tip.commit[:12]}; a new commit tries again")
+        return
+    tick.runs.append(_run(preview, tip, stale, reason, deploy, attempts))
     tick.notes.append(f"{tip.branch}: {reason} at {tip.commit[:12]} -> {', '.join(stale)} of {name}")
 
 
-def _tear_down_when_due(instance: dg.DagsterInstance, state_dir: Any, preview: Preview, keep: int, now: float, tick: Tick) -> None:
+def _tear_down_when_due(instance: dg.DagsterInstance, state_dir: Path, preview: Preview, keep: int, now: float, tick: Tick) -> None:
     gone = preview.gone(now)
     if gone != preview:
         save_preview(state_dir, gone)
@@ -151,15 +156,21 @@ def _tear_down_when_due(instance: dg.DagsterInstance, state_dir: Any, preview: P
     tick.notes.append(f"{preview.branch} is gone: tearing down {preview.environment}")
 
 
-def _run(preview: Preview, tip: BranchTip, assets: list[str], reason: str, deploy: bool) -> dg.RunRequest:
-    """A run of `assets` for the preview at the branch tip; its key is the commit's, so a failing commit is not retried."""
+def _change(preview: Preview, tip: BranchTip, deploy: bool) -> str:
+    """What a run brings the preview to: this preview (not an earlier one of its branch), this commit, deployed or reseeded."""
+    return f"{preview.environment}-{int(preview.created)}-{tip.commit[:12]}-{'deploy' if deploy else 'seed'}"
+
+
+def _run(preview: Preview, tip: BranchTip, assets: list[str], reason: str, deploy: bool, attempt: int = 0) -> dg.RunRequest:
+    """A run of `assets` for the preview at the branch tip; a change whose runs keep failing is tried MAX_ATTEMPTS times."""
+    change = _change(preview, tip, deploy)
     return dg.RunRequest(
-        run_key=f"{preview.environment}-{int(preview.created)}-{tip.commit[:12]}-{'deploy' if deploy else 'seed'}",
+        run_key=f"{change}-{attempt}",
         job_name=RECONCILE_JOB,
         partition_key=preview.environment,
         asset_selection=[dg.AssetKey(name) for name in assets],
         run_config=AUTOMATED_DEPLOYMENT if deploy else {},
-        tags={BRANCH_TAG: tip.branch, COMMIT_TAG: tip.commit, TRIGGER_TAG: SENSOR_NAME, "ampflow/reason": reason},
+        tags={BRANCH_TAG: tip.branch, COMMIT_TAG: tip.commit, TRIGGER_TAG: SENSOR_NAME, CHANGE_TAG: change, "ampflow/reason": reason},
     )
 
 
