@@ -53,6 +53,33 @@ def copy_app(destination: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_instance_state_from_other_tests() -> Iterator[None]:
+    """Each test starts with no Dagster instance's definitions-state storage current.
+
+    Entering an instance makes its storage current (a context variable) until it exits; a module's or the
+    session's instance outlives the tests in between. Building a repository (resolving a job or a sensor)
+    reads the current storage, and one whose instance is gone fails with "Attempted to resolve undefined
+    DagsterInstance weakref", whatever the test does: seen once, depending on the order tests ran in.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
+def evaluate_sensor(definitions: dg.Definitions, name: str, instance: dg.DagsterInstance, amplify_app: Any) -> Any:
+    """One evaluation of sensor `name`, as the daemon makes it (with the instance's ref, so run requests resolve their
+    partitions); what the evaluation leaves as the current definitions-state storage is put back afterwards."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        sensor = definitions.get_sensor_def(name)
+        context = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=definitions,
+                                          resources={"amplify_app": amplify_app})
+        return sensor.evaluate_tick(context)
+
+
+@pytest.fixture(autouse=True)
 def no_configured_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests use the embedded emulator unless they set an endpoint themselves."""
     for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):

@@ -6,17 +6,14 @@ import dagster as dg
 
 from ampflow_dagster.defs.sensors import CHANGE_TAG
 
-from conftest import App, failure_text, materialized
+from conftest import App, evaluate_sensor, failure_text, materialized
 
 CHAIN = {"backend_deployment", "verified_tables", "api_client"}
 SEEDED = {"seeded_inventory_item", "seeded_project", "seeded_project_charter", "seeded_task", "seeded_todo"}
 
 
 def tick(app: App, instance) -> tuple[list[dg.RunRequest], str | None]:
-    definitions = app.definitions()
-    sensor = definitions.get_sensor_def("amplify_change_sensor")
-    context = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=definitions, resources={"amplify_app": app.resources()["amplify_app"]})
-    data = sensor.evaluate_tick(context)
+    data = evaluate_sensor(app.definitions(), "amplify_change_sensor", instance, app.resources()["amplify_app"])
     return list(data.run_requests or []), data.skip_message
 
 

@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 
-import dagster as dg
 
 from ampflow_dagster.definitions import build_defs, defs
 from ampflow_dagster.defs.resources import AmplifyAppResource
 from ampflow_dagster.project import Project
 
-from conftest import REPO, App, materialized
+from conftest import REPO, App, evaluate_sensor, materialized
 
 SAMPLE = build_defs(Project(REPO))
 
@@ -76,9 +75,7 @@ def test_a_new_environment_in_configuration_is_a_new_partition(app: App, instanc
     definitions = defs()
     job = definitions.resolve_implicit_global_asset_job_def()
     assert job.partitions_def.get_partition_keys(dynamic_partitions_store=instance) == []  # until ampflow meets the instance
-    sensor = definitions.get_sensor_def("amplify_change_sensor")
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=definitions, resources={
-        "amplify_app": AmplifyAppResource(project_root=str(app.root))}))  # the first tick adds the declared environments
+    evaluate_sensor(definitions, "amplify_change_sensor", instance, AmplifyAppResource(project_root=str(app.root)))  # adds them
     assert job.partitions_def.get_partition_keys(dynamic_partitions_store=instance) == ["development", "production", "staging"]
     result = job.execute_in_process(instance=instance, partition_key="staging")
     assert result.success

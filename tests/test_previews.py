@@ -26,7 +26,7 @@ from ampflow_dagster.preview_registry import Preview, registered_previews, save_
 
 from branched_app import ADD_TAG, DROP_NOTE, NEW_INDEX, RESOURCE, branched_repository, commit_on, git, replace_in, user_checkout
 from cli import ampflow, quiet_dagster_home
-from conftest import App, copy_fixture, materialized
+from conftest import App, copy_fixture, evaluate_sensor, materialized
 
 
 @pytest.fixture
@@ -38,13 +38,7 @@ def branched(tmp_path: Path) -> Iterator[App]:
 
 def tick(app: App, instance: dg.DagsterInstance) -> Any:
     """One evaluation of the branch sensor as the daemon makes it; its partition requests applied as the daemon applies them."""
-    definitions = app.definitions()
-    sensor = definitions.get_sensor_def("preview_branch_sensor")
-    context = dg.build_sensor_context(
-        instance=instance, instance_ref=instance.get_ref(), definitions=definitions,
-        resources={"amplify_app": app.resources()["amplify_app"]},
-    )
-    data = sensor.evaluate_tick(context)
+    data = evaluate_sensor(app.definitions(), "preview_branch_sensor", instance, app.resources()["amplify_app"])
     for request in data.dynamic_partitions_requests or []:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
