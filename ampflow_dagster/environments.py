@@ -129,6 +129,11 @@ class AmpflowConfig:
             + (" (a preview exists while its branch does: `ampflow status` lists them)." if self.previews else "."),
         )
 
+    @property
+    def preview_settings(self) -> PreviewSettings:
+        """[previews] as read; without it, settings that match no branch (recorded previews then go as gone ones)."""
+        return self.previews or PreviewSettings(branches=())
+
     def every_environment(self) -> dict[str, Environment]:
         """The declared environments, then the previews."""
         return {**self.environments, **self.preview_environments}

@@ -25,7 +25,6 @@ from ampflow_dagster.defs.sensors import AUTOMATED_DEPLOYMENT, CHANGE_TAG, MAX_A
 from ampflow_dagster.environments import AmpflowConfig, Environment
 from ampflow_dagster.fingerprint import tree_fingerprint
 from ampflow_dagster.names import BACKEND_DEPLOYMENT, DEPLOYMENT_CHAIN, DESTROY_JOB, RECONCILE_JOB
-from ampflow_dagster.preview_config import PreviewSettings
 from ampflow_dagster.preview_registry import Preview, duration_text, save_preview
 
 BRANCH_TAG = "ampflow/branch"
@@ -74,7 +73,7 @@ def build_branch_sensor(blueprint: Blueprint, jobs: list[Any]) -> dg.SensorDefin
 
 def preview_tick(instance: dg.DagsterInstance, amplify_app: AmplifyAppResource, config: AmpflowConfig, blueprint: Blueprint,
                  now: float) -> Tick:
-    settings = config.previews or PreviewSettings(branches=())  # [previews] removed: every preview's branch is gone
+    settings = config.preview_settings  # [previews] removed: every preview's branch is gone
     project = amplify_app.project()
     tick = Tick()
     registered = {name: environment.preview for name, environment in config.preview_environments.items() if environment.preview}

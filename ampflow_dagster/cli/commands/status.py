@@ -60,12 +60,11 @@ def show_previews(session: Session, config: Any) -> None:
 
     from ampflow_dagster.defs.records import latest_metadata
     from ampflow_dagster.names import BACKEND_DEPLOYMENT
-    from ampflow_dagster.preview_config import PreviewSettings
     from ampflow_dagster.preview_registry import duration_text
 
     if config.previews is None and not config.preview_environments:
         return
-    settings = config.previews or PreviewSettings(branches=())
+    settings = config.preview_settings
     now = time.time()
     click.secho(f"Previews ([previews] branches {', '.join(settings.branches)})" if config.previews
                 else "Previews (no [previews] any more: each is torn down as if its branch were gone)", bold=True)
